@@ -1,0 +1,43 @@
+/* creds.h - the server's certificate credentials, built from the config.
+ *
+ * Loads key/cert pairs (arrays: each key is paired with the certificate whose
+ * public key matches it; ECDSA pairs are added before RSA so that TLS 1.3,
+ * where the suite does not choose, prefers ECDSA as Node/OpenSSL do), encrypted
+ * keys (per-key passphrase or the top-level "passphrase"), pfx (PKCS#12),
+ * ca (trust for client certificates), crl, dhparam (< 1024 bits refused),
+ * an OCSP staple (DER file) and, for --demo, a self-signed ECDSA P-256
+ * certificate for "localhost" generated in memory.
+ *
+ * Built once in the master before fork; workers use it read-only.
+ */
+#ifndef TLSD_COMMON_CREDS_H
+#define TLSD_COMMON_CREDS_H
+
+#include <gnutls/gnutls.h>
+
+#include "common/config.h"
+#include "common/err.h"
+
+struct tlsd_creds;
+
+/* creds_load: build credentials for <cfg>. Errors (TLSD_ERR_CONFIG) name
+ * the config key, the file and the reason: "key[1]: /x/k.pem: wrong
+ * passphrase", "key[0]: matches no certificate in cert", "dhparam: 512
+ * bits is too small (minimum 1024)". Warns (log_warn) about expired or
+ * not-yet-valid certificates and still loads them. */
+int creds_load(const struct tlsd_config *cfg, struct tlsd_creds **out,
+	       struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* creds_gnutls: the GnuTLS credentials to set on each session. */
+gnutls_certificate_credentials_t creds_gnutls(const struct tlsd_creds *creds);
+
+/* creds_has_ca: true when a "ca" was loaded (client certificates can verify). */
+int creds_has_ca(const struct tlsd_creds *creds);
+
+/* creds_pair_count: how many key/cert pairs were loaded. */
+unsigned creds_pair_count(const struct tlsd_creds *creds);
+
+/* creds_free: release <creds> (NULL is fine). */
+void creds_free(struct tlsd_creds *creds);
+
+#endif

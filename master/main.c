@@ -1,0 +1,10 @@
+/* main.c - tlsd entry point (placeholder while the master is built). */
+#include "config.h"
+
+#include <stdio.h>
+
+int main(void)
+{
+	printf("%s\n", PACKAGE_STRING);
+	return 0;
+}

@@ -1,0 +1,11 @@
+#!/bin/sh
+# setup-debian.sh - install what tlsd needs to build and test on Debian 12.
+# Runs apt-get as root, or through sudo when not root.
+set -eu
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev \
+libmicrohttpd-dev libjansson-dev libev-dev libcmocka-dev gnutls-bin openssl curl"
+command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PACKAGES >/dev/null
