@@ -1,5 +1,5 @@
 /* main.c - tlsd entry point (placeholder while the master is built). */
-#include "config.h"
+#include "autoconfig.h"
 
 #include <stdio.h>
 
