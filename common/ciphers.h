@@ -29,20 +29,34 @@ struct tlsd_priority_opts {
 };
 
 /* ciphers_build_priority: build the GnuTLS priority string for <opts> into a
- * malloc'd <*out> (caller frees). Errors (TLSD_ERR_CONFIG) name the config
- * key and the token: "ciphers: unknown cipher or alias \"FOO\"",
- * "minVersion: TLSv1 is not supported (TLS 1.2 and 1.3 only)",
- * "ecdhCurve: unknown curve \"P-999\"", "ciphers: selects no cipher suite". */
+ * malloc'd <*out> (caller frees; NULL on error). The result has been parsed
+ * by GnuTLS and checked with ciphers_verify_priority. Errors (TLSD_ERR_CONFIG)
+ * name the config key and the token: "ciphers: unknown cipher or alias
+ * \"FOO\"", "minVersion: TLSv1 is not supported (tlsd serves TLS 1.2 and
+ * TLS 1.3)", "ecdhCurve: unknown curve \"P-999\"", "ciphers: selects no
+ * cipher suite". RC4, 3DES, DES, export, NULL, anonymous and CCM_8 suites
+ * are known names but are never enabled. An empty <ciphers> means Node's
+ * default, as in Node. */
 int ciphers_build_priority(const struct tlsd_priority_opts *opts, char **out,
 			   struct tlsd_error *err) TLSD_MUST_CHECK;
 
+/* ciphers_verify_priority: list the suites GnuTLS enables for <priority> and
+ * fail (TLSD_ERR_CONFIG) if one is outside tlsd's table or never enabled
+ * (RC4...), or if <ciphers> (OpenSSL syntax; NULL = no string) excludes it
+ * with '!' or with '-' not added back. Also fails if GnuTLS rejects
+ * <priority> or <ciphers> has an unknown token. No lock; no allocation kept. */
+int ciphers_verify_priority(const char *priority, const char *ciphers,
+			    struct tlsd_error *err) TLSD_MUST_CHECK;
+
 /* ciphers_openssl_name: OpenSSL-style name of the suite with IANA id
  * <id0>,<id1> ("ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_128_GCM_SHA256"), or
- * NULL when it is not in the table. */
+ * NULL when it is not in the table. Suites tlsd never enables but knows by
+ * name (RC4-SHA...) are named too. Static storage. */
 const char *ciphers_openssl_name(uint8_t id0, uint8_t id1);
 
-/* ciphers_table_size / ciphers_table_name: walk the OpenSSL names known to
- * tlsd (for GET /v1/ciphers). */
+/* ciphers_table_size / ciphers_table_name: walk the OpenSSL names of the
+ * suites tlsd can enable, TLS 1.3 first, in OpenSSL's default order (for
+ * GET /v1/ciphers); ciphers_table_name returns NULL past the end. */
 size_t ciphers_table_size(void);
 const char *ciphers_table_name(size_t index);
 

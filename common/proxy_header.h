@@ -33,13 +33,21 @@ struct proxy_header_info {
 };
 
 /* proxy_header_v1: write "PROXY TCP4 src dst sport dport\r\n" (or TCP6, or
- * "PROXY UNKNOWN\r\n" for non-IP addresses) into <buf> of <cap> bytes; the
- * length goes to <*len>. TLSD_ERR_INTERNAL when <cap> is too small. */
+ * "PROXY UNKNOWN\r\n" when an end is not IP or the two families differ)
+ * into <buf> of <cap> bytes; the length goes to <*len>. An IPv4-mapped IPv6
+ * address (::ffff:a.b.c.d, dual-stack listener) is sent as TCP4. Returns 0,
+ * or TLSD_ERR_INTERNAL with <*len> = 0 when <cap> is too small (nothing is
+ * written past <cap>) or <info>/<len> is NULL. */
 int proxy_header_v1(const struct proxy_header_info *info, uint8_t *buf, size_t cap,
 		    size_t *len) TLSD_MUST_CHECK;
 
 /* proxy_header_v2: write the binary v2 header (command PROXY, TCP over
- * IPv4/IPv6, or UNSPEC for other families) with the TLVs above. */
+ * IPv4/IPv6 with mapped IPv4 as IPv4, or UNSPEC with no address block for
+ * other families) followed by the TLVs above: ALPN and AUTHORITY only when
+ * non-NULL and non-empty, then always SSL {client = PP2_CLIENT_SSL, plus
+ * PP2_CLIENT_CERT_CONN when <client_cert_conn>; verify = 0 when a
+ * certificate came and verified, else 1; VERSION and CIPHER sub-TLVs when
+ * given}. Results as for proxy_header_v1. */
 int proxy_header_v2(const struct proxy_header_info *info, uint8_t *buf, size_t cap,
 		    size_t *len) TLSD_MUST_CHECK;
 

@@ -1,10 +1,154 @@
-/* main.c - tlsd entry point (placeholder while the master is built). */
+/* main.c - tlsd: load and check the config, open the listeners, supervise
+ * the workers. */
 #include "autoconfig.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-int main(void)
+#include <gnutls/gnutls.h>
+
+#include "common/config.h"
+#include "common/creds.h"
+#include "common/log.h"
+#include "master/cli.h"
+#include "master/listeners.h"
+#include "master/supervisor.h"
+#include "worker/backend.h"
+#include "worker/tls_server.h"
+
+/* Everything the master builds before it forks, released in one place. */
+struct master {
+	struct cli_args args;
+	struct tlsd_config cfg;
+	struct tlsd_creds *creds;
+	struct tls_server *tls;
+	struct listeners listeners;
+	int access_log_fd;
+};
+
+static int fail(const char *what, const struct tlsd_error *err)
 {
-	printf("%s\n", PACKAGE_STRING);
+	log_error("%s%s", what, err->msg);
+	return 1;
+}
+
+/* open_access_log: "-" is stdout, "off" none, else a file opened for append. */
+static int open_access_log(const char *target, int *fd, struct tlsd_error *err)
+{
+	*fd = -1;
+	if (target == NULL || strcmp(target, "off") == 0)
+		return TLSD_OK;
+	if (strcmp(target, "-") == 0) {
+		*fd = STDOUT_FILENO;
+		return TLSD_OK;
+	}
+	*fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "accessLog: %s: %m", target);
+	return TLSD_OK;
+}
+
+/* check_backend: resolve the backend now, so a bad one stops the start. */
+static int check_backend(const struct tlsd_config *cfg, struct tlsd_error *err)
+{
+	struct backend b;
+
+	return cfg->backend ? backend_resolve(cfg->backend, &b, err) : TLSD_OK;
+}
+
+static void warn_unserved(const struct tlsd_config *cfg)
+{
+	if (cfg->n_contexts > 0)
+		log_warn("contexts: %zu SNI context(s) checked but not served by this version: "
+			 "every client gets the default certificate", cfg->n_contexts);
+}
+
+/* prepare: every step that can fail on the user's input, before binding. */
+static int prepare(struct master *m, struct tlsd_error *err)
+{
+	GUARD(config_load(&m->cfg, m->args.config_path, m->args.overrides, err));
+	log_setup(m->cfg.log_format, m->cfg.log_level);
+	GUARD(creds_load(&m->cfg, &m->creds, err));
+	GUARD(tls_server_new(&m->cfg, m->creds, &m->tls, err));
+	GUARD(check_backend(&m->cfg, err));
+	warn_unserved(&m->cfg);
+	return TLSD_OK;
+}
+
+static int print_check(const struct master *m)
+{
+	json_t *effective = config_to_json(&m->cfg);
+
+	if (effective == NULL)
+		return 1;
+	json_object_set_new(effective, "effectivePriority", json_string(tls_server_priority_text(m->tls)));
+	json_dumpf(effective, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	printf("\n");
+	json_decref(effective);
 	return 0;
+}
+
+static int serve(struct master *m, struct tlsd_error *err)
+{
+	struct supervisor_setup setup = { &m->cfg, m->tls, &m->listeners, -1 };
+
+	if (listeners_open(&m->cfg.listen, &m->listeners, err) < 0)
+		return fail("", err);
+	if (open_access_log(m->cfg.access_log, &m->access_log_fd, err) < 0)
+		return fail("", err);
+	for (size_t i = 0; i < m->listeners.n; i++)
+		printf("listening %s\n", m->listeners.items[i].text);
+	fflush(stdout);
+	setup.access_log_fd = m->access_log_fd;
+	return supervisor_run(&setup);
+}
+
+static void release(struct master *m)
+{
+	listeners_close(&m->listeners);
+	if (m->access_log_fd > STDERR_FILENO)
+		close(m->access_log_fd);
+	tls_server_free(m->tls);
+	creds_free(m->creds);
+	config_free(&m->cfg);
+	cli_args_free(&m->args);
+}
+
+static int run(struct master *m, int argc, char **argv)
+{
+	struct tlsd_error err = { "" };
+
+	if (cli_parse(argc, argv, &m->args, &err) < 0) {
+		fprintf(stderr, "tlsd: %s\n", err.msg);
+		return 2;
+	}
+	if (m->args.help) {
+		cli_usage(stdout);
+		return 0;
+	}
+	if (m->args.version) {
+		printf("%s (GnuTLS %s)\n", PACKAGE_STRING, gnutls_check_version(NULL));
+		return 0;
+	}
+	if (prepare(m, &err) < 0)
+		return fail("config: ", &err);
+	if (m->args.check)
+		return print_check(m);
+	return serve(m, &err);
+}
+
+int main(int argc, char **argv)
+{
+	struct master m;
+	int status;
+
+	memset(&m, 0, sizeof(m));
+	m.access_log_fd = -1;
+	config_init(&m.cfg);
+	status = run(&m, argc, argv);
+	release(&m);
+	return status;
 }

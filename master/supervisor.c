@@ -1,0 +1,273 @@
+/* supervisor.c - fork, reap, respawn with backoff, graceful stop. */
+#include "master/supervisor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "common/log.h"
+#include "worker/worker.h"
+
+#define BACKOFF_FIRST_S 0.1
+#define BACKOFF_MAX_S 30.0
+#define STABLE_AFTER_S 1.0	/* a worker that lived this long was not crash-looping */
+#define KILL_GRACE_S 5.0	/* after shutdownTimeout, before SIGKILL */
+
+struct slot {
+	struct supervisor *sup;
+	int number;
+	pid_t pid;		/* 0: not running */
+	ev_tstamp started;
+	double backoff;
+	unsigned restarts;
+	bool failed_config;
+	ev_timer respawn;
+};
+
+struct supervisor {
+	const struct supervisor_setup *setup;
+	struct ev_loop *loop;
+	struct slot *slots;
+	int n_slots;
+	int alive;
+	bool stopping;
+	int exit_status;
+	ev_signal sig_term, sig_int, sig_hup;
+	ev_child child;
+	ev_timer kill_timer;
+};
+
+/* forget_master_loop: in a new worker, drop the master's watchers so the
+ * worker's own loop can take the signals. */
+static void forget_master_loop(struct supervisor *sup)
+{
+	ev_signal_stop(sup->loop, &sup->sig_term);
+	ev_signal_stop(sup->loop, &sup->sig_int);
+	ev_signal_stop(sup->loop, &sup->sig_hup);
+	ev_child_stop(sup->loop, &sup->child);
+	ev_timer_stop(sup->loop, &sup->kill_timer);
+	for (int i = 0; i < sup->n_slots; i++)
+		ev_timer_stop(sup->loop, &sup->slots[i].respawn);
+	ev_loop_destroy(sup->loop);
+}
+
+static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t master)
+{
+	const struct supervisor_setup *s = sup->setup;
+	int *fds = calloc(s->listeners->n, sizeof(int));
+	struct worker_setup ws = {
+		.number = slot->number, .master = master, .cfg = s->cfg, .tls = s->tls,
+		.listen_fds = fds, .n_listen = s->listeners->n, .access_log_fd = s->access_log_fd,
+	};
+
+	forget_master_loop(sup);
+	if (fds == NULL)
+		_exit(1);
+	for (size_t i = 0; i < s->listeners->n; i++)
+		fds[i] = s->listeners->items[i].fd;
+	_exit(worker_run(&ws));
+}
+
+static void spawn(struct slot *slot)
+{
+	struct supervisor *sup = slot->sup;
+	pid_t master = getpid();
+	pid_t pid;
+
+	fflush(NULL);	/* or the child would print the master's buffer again */
+	pid = fork();
+	if (pid < 0) {
+		log_error("worker %d: fork: %s", slot->number, strerror(errno));
+		return;
+	}
+	if (pid == 0)
+		run_worker_child(sup, slot, master);
+	slot->pid = pid;
+	slot->started = ev_now(sup->loop);
+	sup->alive++;
+	log_debug("worker %d: started, pid %d", slot->number, (int)pid);
+}
+
+static void on_respawn(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct slot *slot = t->data;
+
+	if (!slot->sup->stopping)
+		spawn(slot);
+}
+
+static void log_death(const struct slot *slot, int status)
+{
+	if (WIFSIGNALED(status))
+		log_warn("worker %d (pid %d) killed by signal %d (%s)", slot->number, (int)slot->pid,
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (WEXITSTATUS(status) != 0)
+		log_warn("worker %d (pid %d) exited with status %d", slot->number, (int)slot->pid,
+			 WEXITSTATUS(status));
+	else
+		log_info("worker %d (pid %d) exited", slot->number, (int)slot->pid);
+}
+
+/* schedule_respawn: at once after a stable run, with backoff otherwise. */
+static void schedule_respawn(struct slot *slot)
+{
+	struct supervisor *sup = slot->sup;
+	bool stable = ev_now(sup->loop) - slot->started >= STABLE_AFTER_S;
+
+	if (stable)
+		slot->backoff = 0.0;
+	else
+		slot->backoff = slot->backoff == 0.0 ? BACKOFF_FIRST_S : slot->backoff * 2.0;
+	if (slot->backoff > BACKOFF_MAX_S)
+		slot->backoff = BACKOFF_MAX_S;
+	slot->restarts++;
+	if (slot->backoff > 0.0)
+		log_warn("worker %d: restarting in %.1f s", slot->number, slot->backoff);
+	ev_timer_set(&slot->respawn, slot->backoff, 0.0);
+	ev_timer_start(sup->loop, &slot->respawn);
+}
+
+static bool all_failed_config(const struct supervisor *sup)
+{
+	for (int i = 0; i < sup->n_slots; i++)
+		if (!sup->slots[i].failed_config)
+			return false;
+	return true;
+}
+
+static struct slot *slot_of(struct supervisor *sup, pid_t pid)
+{
+	for (int i = 0; i < sup->n_slots; i++)
+		if (sup->slots[i].pid == pid)
+			return &sup->slots[i];
+	return NULL;
+}
+
+static void on_child(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct supervisor *sup = w->data;
+	struct slot *slot = slot_of(sup, w->rpid);
+
+	if (slot == NULL)
+		return;
+	log_death(slot, w->rstatus);
+	slot->pid = 0;
+	sup->alive--;
+	if (sup->stopping) {
+		if (sup->alive == 0)
+			ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	if (WIFEXITED(w->rstatus) && WEXITSTATUS(w->rstatus) == WORKER_EXIT_CONFIG) {
+		log_error("worker %d failed on its configuration: not restarting it", slot->number);
+		slot->failed_config = true;
+		if (all_failed_config(sup)) {
+			sup->exit_status = 1;
+			ev_break(loop, EVBREAK_ALL);
+		}
+		return;
+	}
+	schedule_respawn(slot);
+}
+
+static void signal_workers(struct supervisor *sup, int sig)
+{
+	for (int i = 0; i < sup->n_slots; i++)
+		if (sup->slots[i].pid > 0)
+			kill(sup->slots[i].pid, sig);
+}
+
+static void on_kill_deadline(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct supervisor *sup = t->data;
+
+	log_warn("workers still running after the shutdown timeout: killing them");
+	signal_workers(sup, SIGKILL);
+}
+
+static void start_stop(struct supervisor *sup)
+{
+	if (sup->stopping)
+		return;
+	sup->stopping = true;
+	log_info("stopping: draining %d worker(s)", sup->alive);
+	for (int i = 0; i < sup->n_slots; i++)
+		ev_timer_stop(sup->loop, &sup->slots[i].respawn);
+	listeners_close(sup->setup->listeners);
+	signal_workers(sup, SIGTERM);
+	if (sup->alive == 0) {
+		ev_break(sup->loop, EVBREAK_ALL);
+		return;
+	}
+	ev_timer_init(&sup->kill_timer, on_kill_deadline,
+		      (double)sup->setup->cfg->shutdown_timeout_ms / 1000.0 + KILL_GRACE_S, 0.0);
+	sup->kill_timer.data = sup;
+	ev_timer_start(sup->loop, &sup->kill_timer);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *s, int revents)
+{
+	struct supervisor *sup = s->data;
+
+	if (s->signum == SIGHUP) {
+		log_warn("SIGHUP: configuration reload is not supported by this version; ignored");
+		return;
+	}
+	start_stop(sup);
+}
+
+static void watch_signals(struct supervisor *sup)
+{
+	ev_signal_init(&sup->sig_term, on_signal, SIGTERM);
+	ev_signal_init(&sup->sig_int, on_signal, SIGINT);
+	ev_signal_init(&sup->sig_hup, on_signal, SIGHUP);
+	sup->sig_term.data = sup->sig_int.data = sup->sig_hup.data = sup;
+	ev_signal_start(sup->loop, &sup->sig_term);
+	ev_signal_start(sup->loop, &sup->sig_int);
+	ev_signal_start(sup->loop, &sup->sig_hup);
+	ev_child_init(&sup->child, on_child, 0, 0);
+	sup->child.data = sup;
+	ev_child_start(sup->loop, &sup->child);
+}
+
+static int init_slots(struct supervisor *sup)
+{
+	sup->n_slots = sup->setup->cfg->workers;
+	sup->slots = calloc((size_t)sup->n_slots, sizeof(*sup->slots));
+	if (sup->slots == NULL)
+		return TLSD_ERR_INTERNAL;
+	for (int i = 0; i < sup->n_slots; i++) {
+		sup->slots[i].sup = sup;
+		sup->slots[i].number = i + 1;
+		ev_timer_init(&sup->slots[i].respawn, on_respawn, 0.0, 0.0);
+		sup->slots[i].respawn.data = &sup->slots[i];
+	}
+	return TLSD_OK;
+}
+
+int supervisor_run(const struct supervisor_setup *setup)
+{
+	struct supervisor sup = { .setup = setup };
+
+	signal(SIGPIPE, SIG_IGN);
+	sup.loop = ev_default_loop(0);
+	if (sup.loop == NULL || init_slots(&sup) < 0) {
+		log_error("cannot start the supervisor: out of memory or no event loop");
+		return 1;
+	}
+	watch_signals(&sup);
+	for (int i = 0; i < sup.n_slots; i++)
+		spawn(&sup.slots[i]);
+	printf("ready pid=%d workers=%d\n", (int)getpid(), sup.n_slots);
+	fflush(stdout);
+	ev_run(sup.loop, 0);
+	free(sup.slots);
+	return sup.exit_status;
+}

@@ -1,0 +1,53 @@
+/* access_log.h - one line per closed connection and one per failed
+ * handshake (Node's 'clientError'), in text or JSON (config "logFormat").
+ *
+ * Lines go to the access log's file descriptor (opened by the master, shared
+ * by all workers) with a single write(2) each, so lines from different
+ * workers never interleave.
+ *
+ * JSON close line: {"time","event":"close","worker","client","servername",
+ * "alpn","protocol","cipher","resumed","authorized","authorizationError",
+ * "bytesIn","bytesOut","durationMs","closeReason"}; clientError line:
+ * {"time","event":"clientError","worker","client","error","alert",
+ * "authorizationError","durationMs","closeReason"}. Text lines carry the
+ * same fields as key=value after the time and the event name.
+ */
+#ifndef TLSD_WORKER_ACCESS_LOG_H
+#define TLSD_WORKER_ACCESS_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "worker/tls_server.h"
+
+struct access_log {
+	int fd;				/* -1: off */
+	enum tlsd_log_format format;
+	int worker;			/* this worker's pid: unique across restarts */
+};
+
+struct access_close {
+	const char *client;		/* "127.0.0.1:5555" */
+	const struct tls_info *tls;
+	uint64_t bytes_in, bytes_out;	/* cleartext bytes from / to the client */
+	long duration_ms;
+	const char *reason;		/* closeReason */
+};
+
+struct access_client_error {
+	const char *client;
+	const char *error;		/* GnuTLS error text or "handshake timed out ..." */
+	const char *alert;		/* alert name, or NULL */
+	const char *authorization_error;/* verification failure code, or NULL */
+	long duration_ms;
+	const char *reason;		/* closeReason */
+};
+
+/* access_log_close: write the line for a connection that ends. */
+void access_log_close(const struct access_log *log, const struct access_close *e);
+
+/* access_log_client_error: write the line for a failed handshake. */
+void access_log_client_error(const struct access_log *log, const struct access_client_error *e);
+
+#endif

@@ -1,0 +1,31 @@
+/* backend.h - where backend mode forwards the cleartext (config "backend").
+ *
+ * The address is resolved once when the worker starts (getaddrinfo may
+ * block); each connection then opens a non-blocking socket to it.
+ */
+#ifndef TLSD_WORKER_BACKEND_H
+#define TLSD_WORKER_BACKEND_H
+
+#include <sys/socket.h>
+
+#include "common/err.h"
+
+struct backend {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char text[300];		/* as configured, for logs */
+};
+
+/* backend_resolve: parse and resolve <spec> ("HOST:PORT" or "unix:/path"). */
+int backend_resolve(const char *spec, struct backend *out, struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* backend_connect: start a non-blocking connect; the fd goes to <*fd>.
+ * Returns TLSD_OK (connected or in progress: wait for writability, then
+ * backend_connect_result) or TLSD_ERR_IO with errno set. */
+int backend_connect(const struct backend *b, int *fd) TLSD_MUST_CHECK;
+
+/* backend_connect_result: 0 when the connect on <fd> succeeded, else the
+ * errno value that made it fail. */
+int backend_connect_result(int fd);
+
+#endif

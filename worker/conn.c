@@ -1,0 +1,605 @@
+/* conn.c - the life of one connection: handshake, backend connect, pump,
+ * half-close and the one close path. */
+#include "worker/conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/log.h"
+#include "common/proxy_header.h"
+#include "common/reneg_limit.h"
+#include "worker/pump_buf.h"
+
+/* How long backend mode waits for the backend's connect to finish. */
+#define BACKEND_CONNECT_TIMEOUT_S 10.0
+
+/* Bounded work per event: at most this many pump rounds before yielding. */
+#define PUMP_ROUNDS_MAX 64
+
+enum conn_state { CONN_HANDSHAKE, CONN_CONNECTING, CONN_OPEN, CONN_RENEGOTIATING };
+
+struct conn {
+	struct conn_env *env;
+	struct conn *prev, *next;
+	enum conn_state state;
+	int fd;
+	int backend_fd;
+	gnutls_session_t tls;
+	ev_io client_io;
+	ev_io backend_io;
+	ev_timer timer;		/* handshake or backend-connect deadline */
+	ev_tstamp started;
+	char client[80];
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	struct tls_info info;
+	struct reneg_limit reneg;
+	uint64_t bytes_in, bytes_out;
+	size_t send_pending;	/* bytes of the record GnuTLS is still sending */
+	bool client_wants_write;/* GnuTLS waits for the client socket to be writable */
+	bool client_eof;	/* close_notify or FIN from the client */
+	bool backend_eof;	/* FIN from the backend */
+	bool client_shut;	/* close_notify and FIN sent to the client */
+	bool backend_shut;	/* FIN sent to the backend */
+	const char *first_eof;	/* which side ended first: the close reason */
+	struct pump_buf up;	/* client -> backend (echo: client -> client) */
+	struct pump_buf down;	/* backend -> client */
+};
+
+static bool conn_handshake_step(struct conn *c);
+static bool conn_pump(struct conn *c);
+
+static long conn_age_ms(const struct conn *c)
+{
+	return (long)((ev_now(c->env->loop) - c->started) * 1000.0);
+}
+
+static bool conn_is_echo(const struct conn *c)
+{
+	return c->env->backend == NULL;
+}
+
+/* The buffer whose bytes go out to the client. */
+static struct pump_buf *conn_outbound(struct conn *c)
+{
+	return conn_is_echo(c) ? &c->up : &c->down;
+}
+
+static void conn_release(struct conn *c)
+{
+	ev_io_stop(c->env->loop, &c->client_io);
+	ev_io_stop(c->env->loop, &c->backend_io);
+	ev_timer_stop(c->env->loop, &c->timer);
+	if (c->tls != NULL)
+		gnutls_deinit(c->tls);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->backend_fd >= 0)
+		close(c->backend_fd);
+	pump_buf_free(&c->up);
+	pump_buf_free(&c->down);
+}
+
+/* conn_close: the one way out once the handshake is done. */
+static void conn_close(struct conn *c, const char *reason)
+{
+	struct access_close line = {
+		.client = c->client, .tls = &c->info, .bytes_in = c->bytes_in,
+		.bytes_out = c->bytes_out, .duration_ms = conn_age_ms(c), .reason = reason,
+	};
+
+	access_log_close(c->env->log, &line);
+	conn_release(c);
+	c->env->on_close(c->env, c);
+	free(c);
+}
+
+/* conn_fail_handshake: the one way out before the handshake is done. */
+static void conn_fail_handshake(struct conn *c, const char *error, const char *alert,
+				const char *authorization_error, const char *reason)
+{
+	struct access_client_error line = {
+		.client = c->client, .error = error, .alert = alert,
+		.authorization_error = authorization_error, .duration_ms = conn_age_ms(c), .reason = reason,
+	};
+
+	access_log_client_error(c->env->log, &line);
+	conn_release(c);
+	c->env->on_close(c->env, c);
+	free(c);
+}
+
+void conn_abort(struct conn *c, const char *reason)
+{
+	if (c->state == CONN_HANDSHAKE)
+		conn_fail_handshake(c, "server shutting down", NULL, NULL, reason);
+	else
+		conn_close(c, reason);
+}
+
+/* watch: point <w> at <events> (0 stops it) without needless restarts. */
+static void watch(struct ev_loop *loop, ev_io *w, int fd, int events)
+{
+	if (fd < 0 || (ev_is_active(w) && (w->events & (EV_READ | EV_WRITE)) == events))
+		return;
+	ev_io_stop(loop, w);
+	if (events == 0)
+		return;
+	ev_io_set(w, fd, events);
+	ev_io_start(loop, w);
+}
+
+static int tls_direction_events(gnutls_session_t s)
+{
+	return gnutls_record_get_direction(s) ? EV_WRITE : EV_READ;
+}
+
+/* conn_update_watchers: listen only for what can make progress now. */
+static void conn_update_watchers(struct conn *c)
+{
+	int client = 0, backend = 0;
+
+	if (c->state == CONN_HANDSHAKE || c->state == CONN_RENEGOTIATING) {
+		watch(c->env->loop, &c->client_io, c->fd, tls_direction_events(c->tls));
+		watch(c->env->loop, &c->backend_io, c->backend_fd, 0);
+		return;
+	}
+	if (c->state == CONN_OPEN) {
+		if (!c->client_eof && pump_buf_space(&c->up) > 0)
+			client |= EV_READ;
+		if (c->client_wants_write)
+			client |= EV_WRITE;
+		if (!conn_is_echo(c) && !c->backend_eof && pump_buf_space(&c->down) > 0)
+			backend |= EV_READ;
+		if (!conn_is_echo(c) && !c->backend_shut && pump_buf_len(&c->up) > 0)
+			backend |= EV_WRITE;
+	} else if (c->state == CONN_CONNECTING) {
+		backend = EV_WRITE;
+	}
+	watch(c->env->loop, &c->client_io, c->fd, client);
+	watch(c->env->loop, &c->backend_io, c->backend_fd, backend);
+}
+
+/* conn_note_eof: remember which side ended first (the close reason). */
+static void conn_note_eof(struct conn *c, bool *flag, const char *reason)
+{
+	*flag = true;
+	if (c->first_eof == NULL)
+		c->first_eof = reason;
+}
+
+static bool conn_renegotiate(struct conn *c)
+{
+	if (!reneg_limit_allow(&c->reneg, (int64_t)ev_now(c->env->loop))) {
+		log_info("%s: renegotiation limit (%d in %d s) exceeded: closing", c->client,
+			 c->reneg.limit, c->reneg.window_s);
+		conn_close(c, "renegotiation-limit");
+		return false;
+	}
+	c->state = CONN_RENEGOTIATING;
+	return conn_handshake_step(c);
+}
+
+/* pump_client_read: decrypt from the client into the up buffer.
+ * Returns 1 on progress, 0 when nothing more now, -1 when <c> is gone. */
+static int pump_client_read(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->client_eof || pump_buf_space(&c->up) == 0)
+		return 0;
+	n = gnutls_record_recv(c->tls, pump_buf_write_ptr(&c->up), pump_buf_space(&c->up));
+	if (n > 0) {
+		pump_buf_produced(&c->up, (size_t)n);
+		c->bytes_in += (uint64_t)n;
+		return 1;
+	}
+	if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
+		conn_note_eof(c, &c->client_eof, "client-close");
+		return 1;
+	}
+	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+		c->client_wants_write = gnutls_record_get_direction(c->tls) == 1;
+		return 0;
+	}
+	if (n == GNUTLS_E_REHANDSHAKE)
+		return conn_renegotiate(c) ? 0 : -1;
+	if (!gnutls_error_is_fatal((int)n))
+		return 1;
+	log_debug("%s: receive failed: %s", c->client, gnutls_strerror((int)n));
+	conn_close(c, "error");
+	return -1;
+}
+
+/* pump_client_write: encrypt the outbound buffer to the client, at most
+ * maxSendFragment bytes per record (Node's setMaxSendFragment). */
+static int pump_client_write(struct conn *c)
+{
+	struct pump_buf *out = conn_outbound(c);
+	size_t len = pump_buf_len(out);
+	ssize_t n;
+
+	if (len == 0)
+		return 0;
+	if (c->send_pending == 0)
+		c->send_pending = len < (size_t)c->env->cfg->max_send_fragment
+					  ? len : (size_t)c->env->cfg->max_send_fragment;
+	/* GnuTLS wants the same arguments again after GNUTLS_E_AGAIN. */
+	n = gnutls_record_send(c->tls, pump_buf_read_ptr(out), c->send_pending);
+	if (n > 0) {
+		pump_buf_consumed(out, (size_t)n);
+		c->bytes_out += (uint64_t)n;
+		c->send_pending = 0;
+		c->client_wants_write = false;
+		return 1;
+	}
+	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+		c->client_wants_write = true;
+		return 0;
+	}
+	log_debug("%s: send failed: %s", c->client, gnutls_strerror((int)n));
+	conn_close(c, "error");
+	return -1;
+}
+
+static int pump_backend_read(struct conn *c)
+{
+	ssize_t n;
+
+	if (conn_is_echo(c) || c->backend_eof || pump_buf_space(&c->down) == 0)
+		return 0;
+	n = read(c->backend_fd, pump_buf_write_ptr(&c->down), pump_buf_space(&c->down));
+	if (n > 0) {
+		pump_buf_produced(&c->down, (size_t)n);
+		return 1;
+	}
+	if (n == 0) {
+		conn_note_eof(c, &c->backend_eof, "backend-close");
+		return 1;
+	}
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	log_info("%s: backend %s: read: %s", c->client, c->env->backend->text, strerror(errno));
+	conn_close(c, "backend-error");
+	return -1;
+}
+
+static int pump_backend_write(struct conn *c)
+{
+	ssize_t n;
+
+	if (conn_is_echo(c) || c->backend_shut || pump_buf_len(&c->up) == 0)
+		return 0;
+	n = send(c->backend_fd, pump_buf_read_ptr(&c->up), pump_buf_len(&c->up), MSG_NOSIGNAL);
+	if (n > 0) {
+		pump_buf_consumed(&c->up, (size_t)n);
+		return 1;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	log_info("%s: backend %s: write: %s", c->client, c->env->backend->text, strerror(errno));
+	conn_close(c, "backend-error");
+	return -1;
+}
+
+/* shut_client: after the last outbound byte, send close_notify and FIN
+ * (Node's end()). Returns 1 when done, 0 to retry, -1 when <c> is gone. */
+static int shut_client(struct conn *c)
+{
+	int rc = gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+		c->client_wants_write = true;
+		return 0;
+	}
+	c->client_wants_write = false;
+	shutdown(c->fd, SHUT_WR);
+	c->client_shut = true;
+	return 1;
+}
+
+/* pump_half_close: pass an end of stream on once its buffer is drained. */
+static int pump_half_close(struct conn *c)
+{
+	bool client_done = c->client_eof && pump_buf_len(&c->up) == 0;
+
+	if (conn_is_echo(c))
+		return client_done && !c->client_shut ? shut_client(c) : 0;
+	if (client_done && !c->backend_shut) {
+		shutdown(c->backend_fd, SHUT_WR);
+		c->backend_shut = true;
+		return 1;
+	}
+	if (c->backend_eof && pump_buf_len(&c->down) == 0 && !c->client_shut)
+		return shut_client(c);
+	return 0;
+}
+
+static bool conn_finished(const struct conn *c)
+{
+	if (conn_is_echo(c))
+		return c->client_shut;
+	return c->client_shut && c->backend_shut && c->client_eof && c->backend_eof;
+}
+
+/* pump_round: one pass over every direction; >0 progress, -1 gone. */
+static int pump_round(struct conn *c)
+{
+	int (*const steps[])(struct conn *) = {
+		pump_client_read, pump_backend_write, pump_backend_read, pump_client_write, pump_half_close,
+	};
+	int progress = 0;
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		int rc = steps[i](c);
+
+		if (rc < 0)
+			return -1;
+		if (c->state != CONN_OPEN)
+			return 0;
+		progress |= rc;
+	}
+	return progress;
+}
+
+/* conn_pump: move bytes until nothing moves (bounded), then re-arm. */
+static bool conn_pump(struct conn *c)
+{
+	int rc = 1;
+
+	for (int round = 0; rc > 0 && round < PUMP_ROUNDS_MAX; round++)
+		rc = pump_round(c);
+	if (rc < 0)
+		return false;
+	if (c->state == CONN_OPEN && conn_finished(c)) {
+		conn_close(c, c->first_eof ? c->first_eof : "client-close");
+		return false;
+	}
+	if (rc > 0)
+		ev_feed_event(c->env->loop, &c->client_io, EV_CUSTOM);
+	conn_update_watchers(c);
+	return true;
+}
+
+/* conn_send_proxy_header: queue the PROXY header before any client byte. */
+static int conn_send_proxy_header(struct conn *c)
+{
+	uint8_t header[PROXY_HEADER_MAX];
+	struct sockaddr_storage local;
+	socklen_t local_len = sizeof(local);
+	size_t len = 0;
+	struct proxy_header_info info = {
+		.src = (struct sockaddr *)&c->peer, .src_len = c->peer_len,
+		.dst = (struct sockaddr *)&local,
+		.alpn = c->info.alpn[0] ? c->info.alpn : NULL,
+		.servername = c->info.servername[0] ? c->info.servername : NULL,
+		.tls_version = c->info.protocol, .cipher = c->info.cipher,
+		.client_cert_conn = c->info.peer_certificate,
+		.client_cert_verified = c->info.authorized,
+	};
+	enum tlsd_proxy_protocol mode = c->env->cfg->proxy_protocol;
+
+	if (mode == TLSD_PROXY_OFF)
+		return TLSD_OK;
+	if (getsockname(c->fd, (struct sockaddr *)&local, &local_len) < 0)
+		return TLSD_ERR_IO;
+	info.dst_len = local_len;
+	if (mode == TLSD_PROXY_V1)
+		GUARD(proxy_header_v1(&info, header, sizeof(header), &len));
+	else
+		GUARD(proxy_header_v2(&info, header, sizeof(header), &len));
+	return pump_buf_append(&c->up, header, len);
+}
+
+static bool conn_open(struct conn *c)
+{
+	c->state = CONN_OPEN;
+	return conn_pump(c);
+}
+
+static bool conn_connect_backend(struct conn *c)
+{
+	if (backend_connect(c->env->backend, &c->backend_fd) < 0) {
+		log_info("%s: backend %s: connect: %s", c->client, c->env->backend->text, strerror(errno));
+		conn_close(c, "backend-connect-failed");
+		return false;
+	}
+	if (conn_send_proxy_header(c) < 0) {
+		log_error("%s: cannot build the PROXY header", c->client);
+		conn_close(c, "error");
+		return false;
+	}
+	c->state = CONN_CONNECTING;
+	ev_timer_set(&c->timer, BACKEND_CONNECT_TIMEOUT_S, 0.0);
+	ev_timer_start(c->env->loop, &c->timer);
+	conn_update_watchers(c);
+	return true;
+}
+
+static bool conn_backend_connected(struct conn *c)
+{
+	int error = backend_connect_result(c->backend_fd);
+
+	if (error != 0) {
+		log_info("%s: backend %s: connect: %s", c->client, c->env->backend->text, strerror(error));
+		conn_close(c, "backend-connect-failed");
+		return false;
+	}
+	ev_timer_stop(c->env->loop, &c->timer);
+	return conn_open(c);
+}
+
+static int conn_alloc_buffers(struct conn *c)
+{
+	GUARD(pump_buf_reserve(&c->up));
+	if (!conn_is_echo(c))
+		GUARD(pump_buf_reserve(&c->down));
+	return TLSD_OK;
+}
+
+static bool conn_handshake_done(struct conn *c)
+{
+	ev_timer_stop(c->env->loop, &c->timer);
+	tls_session_describe(c->env->tls, c->tls, &c->info);
+	if (conn_alloc_buffers(c) < 0) {
+		conn_close(c, "error");
+		return false;
+	}
+	if (conn_is_echo(c))
+		return conn_open(c);
+	return conn_connect_backend(c);
+}
+
+/* handshake_alert: the alert the client sent, or the one we send back. */
+static const char *handshake_alert(struct conn *c, int rc)
+{
+	int level = 0;
+	int alert;
+
+	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED)
+		return gnutls_alert_get_name(gnutls_alert_get(c->tls));
+	alert = gnutls_error_to_alert(rc, &level);
+	if (alert < 0)
+		return NULL;
+	gnutls_alert_send(c->tls, (gnutls_alert_level_t)level, (gnutls_alert_description_t)alert);
+	return gnutls_alert_get_name((gnutls_alert_description_t)alert);
+}
+
+static void conn_handshake_failed(struct conn *c, int rc)
+{
+	const char *auth = NULL;
+	const char *alert = handshake_alert(c, rc);
+
+	if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR || rc == GNUTLS_E_NO_CERTIFICATE_FOUND)
+		auth = rc == GNUTLS_E_NO_CERTIFICATE_FOUND
+			       ? "UNABLE_TO_GET_ISSUER_CERT"
+			       : tls_verify_error_code(gnutls_session_get_verify_cert_status(c->tls));
+	if (c->state == CONN_RENEGOTIATING) {
+		log_info("%s: renegotiation failed: %s", c->client, gnutls_strerror(rc));
+		conn_close(c, "error");
+		return;
+	}
+	conn_fail_handshake(c, gnutls_strerror(rc), alert, auth, "handshake-failed");
+}
+
+static bool conn_handshake_step(struct conn *c)
+{
+	int rc;
+
+	do
+		rc = gnutls_handshake(c->tls);
+	while (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc));
+	if (rc == GNUTLS_E_AGAIN) {
+		conn_update_watchers(c);
+		return true;
+	}
+	if (rc < 0) {
+		conn_handshake_failed(c, rc);
+		return false;
+	}
+	if (c->state == CONN_RENEGOTIATING) {
+		c->state = CONN_OPEN;
+		return conn_pump(c);
+	}
+	return conn_handshake_done(c);
+}
+
+static void on_client_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+
+	if (c->state == CONN_HANDSHAKE || c->state == CONN_RENEGOTIATING)
+		conn_handshake_step(c);
+	else if (c->state == CONN_OPEN)
+		conn_pump(c);
+}
+
+static void on_backend_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+
+	if (c->state == CONN_CONNECTING)
+		conn_backend_connected(c);
+	else if (c->state == CONN_OPEN)
+		conn_pump(c);
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+	char error[96];
+
+	if (c->state == CONN_CONNECTING) {
+		log_info("%s: backend %s: connect timed out", c->client, c->env->backend->text);
+		conn_close(c, "backend-timeout");
+		return;
+	}
+	snprintf(error, sizeof(error), "handshake timed out after %ld ms", c->env->cfg->handshake_timeout_ms);
+	conn_fail_handshake(c, error, NULL, NULL, "handshake-timeout");
+}
+
+static void conn_init_fields(struct conn *c, struct conn_env *env, int fd, const struct sockaddr *peer,
+			     socklen_t peer_len)
+{
+	c->env = env;
+	c->fd = fd;
+	c->backend_fd = -1;
+	c->state = CONN_HANDSHAKE;
+	c->started = ev_now(env->loop);
+	memcpy(&c->peer, peer, peer_len);
+	c->peer_len = peer_len;
+	addr_format(peer, peer_len, c->client, sizeof(c->client));
+	snprintf(c->info.protocol, sizeof(c->info.protocol), "-");
+	snprintf(c->info.cipher, sizeof(c->info.cipher), "-");
+	reneg_limit_init(&c->reneg, env->cfg->reneg_limit, env->cfg->reneg_window_s);
+	ev_io_init(&c->client_io, on_client_io, fd, EV_READ);
+	ev_init(&c->backend_io, on_backend_io);
+	ev_timer_init(&c->timer, on_timer, (double)env->cfg->handshake_timeout_ms / 1000.0, 0.0);
+	c->client_io.data = c->backend_io.data = c->timer.data = c;
+}
+
+struct conn *conn_start(struct conn_env *env, int fd, const struct sockaddr *peer, socklen_t peer_len)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || tls_session_new(env->tls, fd, &c->tls) < 0) {
+		log_error("cannot set up a TLS session: out of memory");
+		free(c);
+		close(fd);
+		return NULL;
+	}
+	conn_init_fields(c, env, fd, peer, peer_len);
+	ev_timer_start(env->loop, &c->timer);
+	ev_io_start(env->loop, &c->client_io);
+	return c;
+}
+
+struct conn *conn_list_next(const struct conn *c)
+{
+	return c->next;
+}
+
+void conn_list_link(struct conn **head, struct conn *c)
+{
+	c->prev = NULL;
+	c->next = *head;
+	if (*head != NULL)
+		(*head)->prev = c;
+	*head = c;
+}
+
+void conn_list_unlink(struct conn **head, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}

@@ -1,0 +1,314 @@
+/* tls_server.c - shared TLS settings and per-connection session setup. */
+#include "worker/tls_server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+
+#include "common/ciphers.h"
+
+#define TICKET_MASTER_SIZE 64	/* gnutls_session_ticket_enable_server wants 64 */
+#define TICKET_KEYS_SIZE 48	/* Node's ticketKeys: 16 name, 16 HMAC, 16 AES */
+
+struct tls_server {
+	const struct tlsd_config *cfg;
+	const struct tlsd_creds *creds;
+	char *priority_text;
+	gnutls_priority_t priority;
+	unsigned char ticket_key[TICKET_MASTER_SIZE];
+	gnutls_datum_t ticket;
+	gnutls_datum_t *alpn;
+	unsigned n_alpn;
+};
+
+/* build_priority_text: the native "priority" wins; otherwise translate the
+ * OpenSSL-style "ciphers" with the version, curve and order options. */
+static int build_priority_text(const struct tlsd_config *cfg, char **out, struct tlsd_error *err)
+{
+	struct tlsd_priority_opts opts = {
+		.ciphers = cfg->ciphers,
+		.min_version = cfg->min_version,
+		.max_version = cfg->max_version,
+		.secure_protocol = cfg->secure_protocol,
+		.ecdh_curve = cfg->ecdh_curve,
+		.honor_cipher_order = cfg->honor_cipher_order,
+	};
+
+	if (cfg->priority == NULL)
+		return ciphers_build_priority(&opts, out, err);
+	*out = strdup(cfg->priority);
+	return *out ? TLSD_OK : TLSD_ERR_INTERNAL;
+}
+
+static int init_priority(struct tls_server *srv, struct tlsd_error *err)
+{
+	const char *errpos = NULL;
+	int rc;
+
+	GUARD(build_priority_text(srv->cfg, &srv->priority_text, err));
+	rc = gnutls_priority_init(&srv->priority, srv->priority_text, &errpos);
+	if (rc < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s: GnuTLS rejects the priority string at \"%s\": %s",
+				      srv->cfg->priority ? "priority" : "ciphers", errpos ? errpos : "",
+				      gnutls_strerror(rc));
+	return TLSD_OK;
+}
+
+/* derive_ticket_master: Node's 48 bytes become GnuTLS's 64-byte master
+ * with HKDF-SHA256, so every process given the same ticketKeys issues and
+ * accepts the same tickets (notes: GnuTLS derives its period keys from it). */
+static int derive_ticket_master(const gnutls_datum_t *ikm, unsigned char *out, struct tlsd_error *err)
+{
+	static const char salt_text[] = "tlsd ticket keys";
+	static const char info_text[] = "stek v1";
+	gnutls_datum_t salt = { (unsigned char *)salt_text, sizeof(salt_text) - 1 };
+	gnutls_datum_t info = { (unsigned char *)info_text, sizeof(info_text) - 1 };
+	unsigned char prk[32];
+	gnutls_datum_t prk_d = { prk, sizeof(prk) };
+	int rc = gnutls_hkdf_extract(GNUTLS_MAC_SHA256, ikm, &salt, prk);
+
+	if (rc >= 0)
+		rc = gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &prk_d, &info, out, TICKET_MASTER_SIZE);
+	gnutls_memset(prk, 0, sizeof(prk));
+	if (rc < 0)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "ticketKeys: HKDF failed: %s", gnutls_strerror(rc));
+	return TLSD_OK;
+}
+
+static int init_ticket_key(struct tls_server *srv, struct tlsd_error *err)
+{
+	gnutls_datum_t b64, raw = { NULL, 0 };
+	int rc;
+
+	srv->ticket.data = srv->ticket_key;
+	srv->ticket.size = TICKET_MASTER_SIZE;
+	if (srv->cfg->ticket_keys == NULL)
+		return gnutls_rnd(GNUTLS_RND_KEY, srv->ticket_key, TICKET_MASTER_SIZE) < 0
+			       ? tlsd_error_set(err, TLSD_ERR_INTERNAL, "ticketKeys: no random bytes")
+			       : TLSD_OK;
+	b64.data = (unsigned char *)srv->cfg->ticket_keys;
+	b64.size = strlen(srv->cfg->ticket_keys);
+	rc = gnutls_base64_decode2(&b64, &raw);
+	if (rc < 0 || raw.size != TICKET_KEYS_SIZE)
+		rc = tlsd_error_set(err, TLSD_ERR_CONFIG, "ticketKeys: must be base64 of 48 bytes");
+	else
+		rc = derive_ticket_master(&raw, srv->ticket_key, err);
+	if (raw.data != NULL) {
+		gnutls_memset(raw.data, 0, raw.size);
+		gnutls_free(raw.data);
+	}
+	return rc;
+}
+
+static int init_alpn(struct tls_server *srv)
+{
+	const struct tlsd_str_list *alpn = &srv->cfg->alpn;
+
+	if (alpn->n == 0)
+		return TLSD_OK;
+	srv->alpn = calloc(alpn->n, sizeof(*srv->alpn));
+	if (srv->alpn == NULL)
+		return TLSD_ERR_INTERNAL;
+	for (size_t i = 0; i < alpn->n; i++) {
+		srv->alpn[i].data = (unsigned char *)alpn->items[i];
+		srv->alpn[i].size = strlen(alpn->items[i]);
+	}
+	srv->n_alpn = alpn->n;
+	return TLSD_OK;
+}
+
+int tls_server_new(const struct tlsd_config *cfg, const struct tlsd_creds *creds,
+		   struct tls_server **out, struct tlsd_error *err)
+{
+	struct tls_server *srv = calloc(1, sizeof(*srv));
+	int rc;
+
+	*out = NULL;
+	if (srv == NULL)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "out of memory");
+	srv->cfg = cfg;
+	srv->creds = creds;
+	GUARD_GOTO(init_priority(srv, err), rc, out);
+	GUARD_GOTO(init_ticket_key(srv, err), rc, out);
+	GUARD_GOTO(init_alpn(srv), rc, out);
+	*out = srv;
+	srv = NULL;
+out:
+	tls_server_free(srv);
+	return rc;
+}
+
+void tls_server_free(struct tls_server *srv)
+{
+	if (srv == NULL)
+		return;
+	if (srv->priority != NULL)
+		gnutls_priority_deinit(srv->priority);
+	gnutls_memset(srv->ticket_key, 0, sizeof(srv->ticket_key));
+	free(srv->priority_text);
+	free(srv->alpn);
+	free(srv);
+}
+
+const char *tls_server_priority_text(const struct tls_server *srv)
+{
+	return srv->priority_text;
+}
+
+/* set_client_cert_mode: Node's requestCert/rejectUnauthorized. With
+ * rejection GnuTLS verifies during the handshake and fails it (alert sent);
+ * without, the result is only recorded (tls_session_describe). */
+static void set_client_cert_mode(const struct tlsd_config *cfg, gnutls_session_t s)
+{
+	if (!cfg->request_cert)
+		return;
+	if (cfg->reject_unauthorized) {
+		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
+		gnutls_session_set_verify_cert(s, NULL, 0);
+		return;
+	}
+	gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
+}
+
+int tls_session_new(const struct tls_server *srv, int fd, gnutls_session_t *out)
+{
+	gnutls_session_t s = NULL;
+	int rc = gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+
+	if (rc >= 0)
+		rc = gnutls_priority_set(s, srv->priority);
+	if (rc >= 0)
+		rc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, creds_gnutls(srv->creds));
+	if (rc >= 0)
+		rc = gnutls_session_ticket_enable_server(s, &srv->ticket);
+	if (rc >= 0 && srv->n_alpn > 0)
+		rc = gnutls_alpn_set_protocols(s, srv->alpn, srv->n_alpn, GNUTLS_ALPN_SERVER_PRECEDENCE);
+	if (rc < 0) {
+		if (s != NULL)
+			gnutls_deinit(s);
+		*out = NULL;
+		return TLSD_ERR_INTERNAL;
+	}
+	set_client_cert_mode(srv->cfg, s);
+	gnutls_db_set_cache_expiration(s, (int)srv->cfg->session_timeout_s);
+	/* The worker's own timer enforces handshakeTimeout. */
+	gnutls_handshake_set_timeout(s, 0);
+	gnutls_transport_set_int(s, fd);
+	*out = s;
+	return TLSD_OK;
+}
+
+static const char *protocol_name(gnutls_protocol_t v)
+{
+	switch (v) {
+	case GNUTLS_TLS1_3: return "TLSv1.3";
+	case GNUTLS_TLS1_2: return "TLSv1.2";
+	case GNUTLS_TLS1_1: return "TLSv1.1";
+	case GNUTLS_TLS1_0: return "TLSv1";
+	default: return "unknown";
+	}
+}
+
+/* tls12_suite_id: find the IANA id of the TLS 1.2 suite in use by its
+ * key exchange, cipher and MAC (GnuTLS has no direct getter). */
+static int tls12_suite_id(gnutls_session_t s, unsigned char id[2])
+{
+	gnutls_kx_algorithm_t kx = gnutls_kx_get(s), kx_i;
+	gnutls_cipher_algorithm_t cipher = gnutls_cipher_get(s), cipher_i;
+	gnutls_mac_algorithm_t mac = gnutls_mac_get(s), mac_i;
+	gnutls_protocol_t min;
+
+	for (size_t i = 0; gnutls_cipher_suite_info(i, id, &kx_i, &cipher_i, &mac_i, &min) != NULL; i++)
+		if (kx_i == kx && cipher_i == cipher && mac_i == mac && kx_i != GNUTLS_KX_UNKNOWN)
+			return TLSD_OK;
+	return TLSD_ERR_INTERNAL;
+}
+
+static void describe_cipher(gnutls_session_t s, struct tls_info *info)
+{
+	unsigned char id[2];
+	const char *name = NULL;
+
+	/* TLS 1.3 suite names are the same in IANA and OpenSSL spelling. */
+	if (gnutls_protocol_get_version(s) != GNUTLS_TLS1_3 && tls12_suite_id(s, id) == TLSD_OK)
+		name = ciphers_openssl_name(id[0], id[1]);
+	if (name == NULL)
+		name = gnutls_ciphersuite_get(s);
+	snprintf(info->cipher, sizeof(info->cipher), "%s", name ? name : "unknown");
+}
+
+static void describe_names(gnutls_session_t s, struct tls_info *info)
+{
+	gnutls_datum_t alpn;
+	size_t len = sizeof(info->servername) - 1;
+	unsigned type = 0;
+
+	info->alpn[0] = '\0';
+	if (gnutls_alpn_get_selected_protocol(s, &alpn) == 0)
+		snprintf(info->alpn, sizeof(info->alpn), "%.*s", (int)alpn.size, alpn.data);
+	memset(info->servername, 0, sizeof(info->servername));
+	if (gnutls_server_name_get(s, info->servername, &len, &type, 0) < 0 || type != GNUTLS_NAME_DNS)
+		info->servername[0] = '\0';
+}
+
+const char *tls_verify_error_code(unsigned status)
+{
+	static const struct {
+		unsigned bit;
+		const char *code;
+	} codes[] = {
+		{ GNUTLS_CERT_REVOKED, "CERT_REVOKED" },
+		{ GNUTLS_CERT_EXPIRED, "CERT_HAS_EXPIRED" },
+		{ GNUTLS_CERT_NOT_ACTIVATED, "CERT_NOT_YET_VALID" },
+		{ GNUTLS_CERT_SIGNER_NOT_FOUND, "UNABLE_TO_VERIFY_LEAF_SIGNATURE" },
+		{ GNUTLS_CERT_SIGNER_NOT_CA, "INVALID_CA" },
+		{ GNUTLS_CERT_SIGNATURE_FAILURE, "CERT_SIGNATURE_FAILURE" },
+		{ GNUTLS_CERT_INSECURE_ALGORITHM, "CERT_SIGNATURE_FAILURE" },
+		{ GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED, "CRL_HAS_EXPIRED" },
+		{ GNUTLS_CERT_PURPOSE_MISMATCH, "INVALID_PURPOSE" },
+	};
+
+	if (status == 0)
+		return "";
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (status & codes[i].bit)
+			return codes[i].code;
+	return "CERT_REJECTED";
+}
+
+/* describe_peer: Node's authorized/authorizationError. A missing client
+ * certificate reads as OpenSSL's UNABLE_TO_GET_ISSUER_CERT, as in Node. */
+static void describe_peer(const struct tls_server *srv, gnutls_session_t s, struct tls_info *info)
+{
+	unsigned status = 0;
+	int rc;
+
+	info->peer_certificate = gnutls_certificate_get_peers(s, &(unsigned){ 0 }) != NULL;
+	info->authorized = false;
+	info->authorization_error[0] = '\0';
+	if (!srv->cfg->request_cert)
+		return;
+	if (!info->peer_certificate) {
+		snprintf(info->authorization_error, sizeof(info->authorization_error),
+			 "UNABLE_TO_GET_ISSUER_CERT");
+		return;
+	}
+	rc = gnutls_certificate_verify_peers3(s, NULL, &status);
+	if (rc < 0)
+		status = GNUTLS_CERT_INVALID;
+	info->authorized = status == 0;
+	snprintf(info->authorization_error, sizeof(info->authorization_error), "%s",
+		 tls_verify_error_code(status));
+}
+
+void tls_session_describe(const struct tls_server *srv, gnutls_session_t s, struct tls_info *info)
+{
+	snprintf(info->protocol, sizeof(info->protocol), "%s", protocol_name(gnutls_protocol_get_version(s)));
+	describe_cipher(s, info);
+	describe_names(s, info);
+	info->resumed = gnutls_session_is_resumed(s) != 0;
+	describe_peer(srv, s, info);
+}

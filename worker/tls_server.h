@@ -1,0 +1,57 @@
+/* tls_server.h - what every TLS session of this server shares, and the
+ * setup and description of one session.
+ *
+ * Built once in the master before fork (so --check validates the priority
+ * and all workers share one ticket master key); each worker then makes one
+ * gnutls_session_t per accepted connection from it, read-only.
+ */
+#ifndef TLSD_WORKER_TLS_SERVER_H
+#define TLSD_WORKER_TLS_SERVER_H
+
+#include <stdbool.h>
+
+#include <gnutls/gnutls.h>
+
+#include "common/config.h"
+#include "common/creds.h"
+#include "common/err.h"
+
+struct tls_server;
+
+/* What a connection negotiated, captured once after the handshake
+ * (Node's TLSSocket properties of the same names). */
+struct tls_info {
+	char protocol[16];		/* "TLSv1.3" */
+	char cipher[64];		/* OpenSSL-style name */
+	char alpn[256];			/* "" when none */
+	char servername[256];		/* SNI, "" when none */
+	bool resumed;
+	bool peer_certificate;		/* the client sent a certificate */
+	bool authorized;		/* ... and it verified against ca/crl */
+	char authorization_error[48];	/* OpenSSL code name, "" when authorized */
+};
+
+/* tls_server_new: build the shared priority, ticket key and options from
+ * <cfg>; <creds> must outlive the server. Errors name the config key
+ * ("priority: syntax error at \"FOO\"", "ticketKeys: ..."). */
+int tls_server_new(const struct tlsd_config *cfg, const struct tlsd_creds *creds,
+		   struct tls_server **out, struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* tls_server_free: release <srv> and wipe its ticket key (NULL is fine). */
+void tls_server_free(struct tls_server *srv);
+
+/* tls_server_priority_text: the GnuTLS priority string in use. */
+const char *tls_server_priority_text(const struct tls_server *srv);
+
+/* tls_session_new: a server session on the connected socket <fd>, ready
+ * for gnutls_handshake. TLSD_ERR_INTERNAL when GnuTLS refuses. */
+int tls_session_new(const struct tls_server *srv, int fd, gnutls_session_t *out) TLSD_MUST_CHECK;
+
+/* tls_session_describe: fill <info> from the finished handshake of <s>. */
+void tls_session_describe(const struct tls_server *srv, gnutls_session_t s, struct tls_info *info);
+
+/* tls_verify_error_code: Node/OpenSSL's name for GnuTLS verification
+ * <status> bits ("CERT_HAS_EXPIRED", ...); "" for 0. */
+const char *tls_verify_error_code(unsigned status);
+
+#endif

@@ -1,0 +1,191 @@
+/* worker.c - the worker's event loop: accept, connections, graceful stop. */
+#include "worker/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include "common/log.h"
+#include "worker/backend.h"
+#include "worker/conn.h"
+
+/* Accepts per readiness event and listener: spread connections over
+ * workers instead of letting the first awake worker take a whole burst. */
+#define ACCEPT_BURST 16
+
+struct worker {
+	const struct worker_setup *setup;
+	struct ev_loop *loop;
+	ev_io *accept_io;
+	ev_signal sig_term, sig_int;
+	ev_timer drain_timer;
+	bool draining;
+	struct backend backend;
+	struct access_log log;
+	struct conn_env env;
+	struct conn *conns;
+	size_t n_conns;
+};
+
+static void worker_on_conn_closed(struct conn_env *env, struct conn *c)
+{
+	struct worker *w = env->owner;
+
+	conn_list_unlink(&w->conns, c);
+	w->n_conns--;
+	if (w->draining && w->n_conns == 0)
+		ev_break(w->loop, EVBREAK_ALL);
+}
+
+static void worker_accept_one(struct worker *w, int listen_fd, bool *again)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	int fd = accept4(listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct conn *c;
+
+	*again = fd >= 0;
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("accept: %s", strerror(errno));
+		return;
+	}
+	c = conn_start(&w->env, fd, (struct sockaddr *)&peer, len);
+	if (c == NULL)
+		return;
+	conn_list_link(&w->conns, c);
+	w->n_conns++;
+}
+
+static void worker_on_accept(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct worker *w = io->data;
+	bool again = true;
+
+	for (int i = 0; i < ACCEPT_BURST && again && !w->draining; i++)
+		worker_accept_one(w, io->fd, &again);
+}
+
+static void worker_on_drain_deadline(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+
+	log_info("shutdown timeout: closing %zu connection(s)", w->n_conns);
+	while (w->conns != NULL)
+		conn_abort(w->conns, "shutdown");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* worker_start_drain: stop accepting; finish when the last connection
+ * closes or the shutdown timeout passes. */
+static void worker_start_drain(struct worker *w)
+{
+	if (w->draining)
+		return;
+	w->draining = true;
+	for (size_t i = 0; i < w->setup->n_listen; i++) {
+		ev_io_stop(w->loop, &w->accept_io[i]);
+		close(w->setup->listen_fds[i]);
+	}
+	log_info("stopping: %zu connection(s) open", w->n_conns);
+	if (w->n_conns == 0) {
+		ev_break(w->loop, EVBREAK_ALL);
+		return;
+	}
+	ev_timer_init(&w->drain_timer, worker_on_drain_deadline,
+		      (double)w->setup->cfg->shutdown_timeout_ms / 1000.0, 0.0);
+	w->drain_timer.data = w;
+	ev_timer_start(w->loop, &w->drain_timer);
+}
+
+static void worker_on_signal(struct ev_loop *loop, ev_signal *s, int revents)
+{
+	worker_start_drain(s->data);
+}
+
+static int worker_watch_listeners(struct worker *w)
+{
+	w->accept_io = calloc(w->setup->n_listen, sizeof(*w->accept_io));
+	if (w->accept_io == NULL)
+		return TLSD_ERR_INTERNAL;
+	for (size_t i = 0; i < w->setup->n_listen; i++) {
+		ev_io_init(&w->accept_io[i], worker_on_accept, w->setup->listen_fds[i], EV_READ);
+		w->accept_io[i].data = w;
+		ev_io_start(w->loop, &w->accept_io[i]);
+	}
+	return TLSD_OK;
+}
+
+static void worker_watch_signals(struct worker *w)
+{
+	ev_signal_init(&w->sig_term, worker_on_signal, SIGTERM);
+	ev_signal_init(&w->sig_int, worker_on_signal, SIGINT);
+	w->sig_term.data = w->sig_int.data = w;
+	ev_signal_start(w->loop, &w->sig_term);
+	ev_signal_start(w->loop, &w->sig_int);
+}
+
+/* worker_follow_master: a worker must not outlive its master. */
+static void worker_follow_master(pid_t master)
+{
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != master)
+		raise(SIGTERM);
+}
+
+static int worker_init(struct worker *w, const struct worker_setup *setup)
+{
+	struct tlsd_error err = { "" };
+
+	memset(w, 0, sizeof(*w));
+	w->setup = setup;
+	w->log = (struct access_log){ setup->access_log_fd, setup->cfg->log_format, (int)getpid() };
+	w->env = (struct conn_env){ .cfg = setup->cfg, .tls = setup->tls, .log = &w->log,
+				    .on_close = worker_on_conn_closed, .owner = w };
+	if (setup->cfg->backend != NULL) {
+		if (backend_resolve(setup->cfg->backend, &w->backend, &err) < 0) {
+			log_error("%s", err.msg);
+			return TLSD_ERR_CONFIG;
+		}
+		w->env.backend = &w->backend;
+	}
+	w->loop = ev_loop_new(EVFLAG_AUTO);
+	if (w->loop == NULL)
+		return TLSD_ERR_INTERNAL;
+	w->env.loop = w->loop;
+	GUARD(worker_watch_listeners(w));
+	worker_watch_signals(w);
+	return TLSD_OK;
+}
+
+int worker_run(const struct worker_setup *setup)
+{
+	struct worker w;
+	char role[32];
+	int rc;
+
+	snprintf(role, sizeof(role), "worker %d", setup->number);
+	log_set_role(role);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	rc = worker_init(&w, setup);
+	if (rc == TLSD_OK) {
+		worker_follow_master(setup->master);
+		log_debug("started, pid %d", (int)getpid());
+		ev_run(w.loop, 0);
+	}
+	if (w.loop != NULL)
+		ev_loop_destroy(w.loop);
+	free(w.accept_io);
+	if (rc == TLSD_ERR_CONFIG)
+		return WORKER_EXIT_CONFIG;
+	return rc == TLSD_OK ? 0 : 1;
+}

@@ -1,0 +1,36 @@
+/* worker.h - a worker process: accepts from the shared listening sockets,
+ * runs TLS and pumps bytes until told to stop.
+ *
+ * Stop: SIGTERM/SIGINT (or the master's death, via PR_SET_PDEATHSIG) stops
+ * accepting and lets open connections finish for shutdownTimeout ms; the
+ * rest are then closed with close reason "shutdown".
+ */
+#ifndef TLSD_WORKER_WORKER_H
+#define TLSD_WORKER_WORKER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/config.h"
+#include "worker/access_log.h"
+#include "worker/tls_server.h"
+
+/* Exit status of a worker that cannot start because of its configuration:
+ * the master does not restart it (it would fail again). */
+#define WORKER_EXIT_CONFIG 78
+
+struct worker_setup {
+	int number;			/* 1..workers */
+	pid_t master;			/* to notice the master's death */
+	const struct tlsd_config *cfg;
+	const struct tls_server *tls;
+	const int *listen_fds;
+	size_t n_listen;
+	int access_log_fd;		/* -1: off */
+};
+
+/* worker_run: run the worker in this (forked) process; returns its exit
+ * status (0 after a clean stop). */
+int worker_run(const struct worker_setup *setup);
+
+#endif
