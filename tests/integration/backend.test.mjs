@@ -1,10 +1,9 @@
 // backend.test.mjs - backend mode: PROXY v1/v2 headers, half-close in both
 // directions, and a backend that refuses or vanishes.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import {
-  startTlsd, rsaCreds, listenTcp, closedPort, readBytes, readUntilEnd, sha256, waitFor, ms,
+  test, closeOf, startTlsd, rsaCreds, listenTcp, closedPort, readBytes, readUntilEnd, sha256, waitFor, withTimeout, ms,
 } from './lib.mjs';
 
 const SIG = Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'latin1');
@@ -76,7 +75,6 @@ function plainBackend(onStream) {
   return listenTcp(onStream, { allowHalfOpen: true });
 }
 
-const closeOf = (s) => (r) => r.event === 'close' && typeof r.client === 'string' && r.client.endsWith(`:${s.localPort}`);
 
 test('PROXY v2: addresses, ALPN, authority and SSL TLVs', async (t) => {
   let resolveHeader;
@@ -84,6 +82,7 @@ test('PROXY v2: addresses, ALPN, authority and SSL TLVs', async (t) => {
   const be = await proxyBackend(2, (sock, header) => {
     resolveHeader(header);
     sock.on('data', (c) => sock.write(Buffer.concat([Buffer.from('be:'), c])));
+    sock.on('end', () => sock.end());
     sock.resume();
   });
   t.after(() => be.close());
@@ -95,7 +94,7 @@ test('PROXY v2: addresses, ALPN, authority and SSL TLVs', async (t) => {
   });
   const s = await d.connect({ ALPNProtocols: ['h2'], servername: 'localhost' });
   s.write('hello');
-  const h = await Promise.race([gotHeader, new Promise((_, rej) => setTimeout(() => rej(new Error('no PROXY header')), ms(3000)))]);
+  const h = await withTimeout(gotHeader, ms(3000), 'the PROXY v2 header');
   assert.equal(h.verCmd, 0x21, 'version 2, command PROXY');
   assert.equal(h.fam, 0x11, 'TCP over IPv4');
   assert.equal(h.src, '127.0.0.1');
@@ -136,7 +135,7 @@ test('PROXY v2 over TLS 1.2 names the TLS 1.2 cipher', async (t) => {
   });
   const s = await d.connect({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' });
   s.write('x');
-  const h = await gotHeader;
+  const h = await withTimeout(gotHeader, ms(3000), 'the PROXY v2 header');
   const ssl = h.tlvs.find((x) => x.type === 0x20);
   const sub = parseTlvs(ssl.value.subarray(5));
   assert.equal(sub.find((x) => x.type === 0x21)?.value.toString(), 'TLSv1.2');
@@ -159,7 +158,7 @@ test('PROXY v1: one text line with the client address', async (t) => {
   });
   const s = await d.connect();
   s.write('ping');
-  assert.equal(await gotHeader, `PROXY TCP4 127.0.0.1 127.0.0.1 ${s.localPort} ${d.port}`);
+  assert.equal(await withTimeout(gotHeader, ms(3000), 'the PROXY v1 line'), `PROXY TCP4 127.0.0.1 127.0.0.1 ${s.localPort} ${d.port}`);
   assert.equal((await readBytes(s, 4)).toString(), 'ping');
   s.destroy();
 });

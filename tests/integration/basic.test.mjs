@@ -1,10 +1,9 @@
 // basic.test.mjs - demo mode, echo, listeners, --check and config errors.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
 import {
-  startTlsd, runTlsd, expectStartFailure, rsaCreds, echo, sha256, readBytes, ms,
+  test, closeOf, startTlsd, runTlsd, expectStartFailure, rsaCreds, echo, sha256, readBytes, ms,
 } from './lib.mjs';
 
 test('demo mode serves TLS and echoes', async (t) => {
@@ -26,7 +25,7 @@ test('demo mode serves TLS and echoes', async (t) => {
   const got2 = await echo(s, 'second line\n');
   assert.equal(got2.toString(), 'second line\n');
   s.end();
-  const rec = await d.waitForLog((r) => r.event === 'close' && r.client?.endsWith(`:${s.localPort}`));
+  const rec = await d.waitForLog(closeOf(s));
   assert.equal(rec.bytesIn, 23);
   assert.equal(rec.bytesOut, 23);
   assert.equal(rec.protocol, 'TLSv1.3');
@@ -44,7 +43,7 @@ test('1 MiB round trip arrives intact', async (t) => {
   assert.equal(got.length, data.length);
   assert.equal(sha256(got), sha256(data));
   s.end();
-  const rec = await d.waitForLog((r) => r.event === 'close' && r.client?.endsWith(`:${s.localPort}`));
+  const rec = await d.waitForLog(closeOf(s));
   assert.equal(rec.bytesIn, 1 << 20);
   assert.equal(rec.bytesOut, 1 << 20);
 });

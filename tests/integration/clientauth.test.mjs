@@ -1,9 +1,8 @@
 // clientauth.test.mjs - client certificates: requestCert, rejectUnauthorized,
 // ca and crl, and what the access log says about them.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startTlsd, fixture, readFixture, echo, rsaCreds, readUntilEnd, ms,
+  test, closeOf, startTlsd, fixture, readFixture, echo, rsaCreds, readUntilEnd, ms,
 } from './lib.mjs';
 
 function authConfig(extra = {}) {
@@ -20,7 +19,6 @@ const alice = () => ({ key: readFixture('client-key.pem'), cert: readFixture('cl
 const eve = () => ({ key: readFixture('client-other-key.pem'), cert: readFixture('client-other-cert.pem') });
 const mallory = () => ({ key: readFixture('client-revoked-key.pem'), cert: readFixture('client-revoked-cert.pem') });
 
-const closeOf = (s) => (r) => r.event === 'close' && typeof r.client === 'string' && r.client.endsWith(`:${s.localPort}`);
 
 // expectRejected(d, clientOpts): connects and expects tlsd to refuse the
 // client: either the handshake fails, or (TLS 1.3, where the client finishes

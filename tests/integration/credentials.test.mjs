@@ -1,10 +1,9 @@
 // credentials.test.mjs - RSA + ECDSA side by side, encrypted keys, PKCS#12,
 // DH parameters, and credential errors at start.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
-  startTlsd, expectStartFailure, fixture, echo, rsaCreds,
+  test, startTlsd, expectStartFailure, fixture, echo, rsaCreds,
 } from './lib.mjs';
 
 function isRsa(peer) {

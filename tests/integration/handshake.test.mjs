@@ -1,10 +1,9 @@
 // handshake.test.mjs - handshakeTimeout and client-initiated renegotiation
 // limits (tls.CLIENT_RENEG_LIMIT / CLIENT_RENEG_WINDOW), with openssl
 // s_client and gnutls-cli as clients.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startTlsd, rsaCreds, connectTcp, waitClose, echo, Interactive, runTool, haveTool, sleep, ms,
+  test, startTlsd, rsaCreds, connectTcp, waitClose, echo, Interactive, runTool, haveTool, sleep, ms,
 } from './lib.mjs';
 
 const hasOpenssl = haveTool('openssl');

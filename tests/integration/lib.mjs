@@ -20,6 +20,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { test as nodeTest } from 'node:test';
 
 export const BIN = process.env.TLSD_BIN || '/work/main/tlsd';
 export const SRCDIR = process.env.TLSD_SRCDIR || '/work/main';
@@ -31,6 +32,16 @@ export const SLOW = Number(process.env.TLSD_TEST_SLOW || 1) || 1;
 export const ms = (n) => Math.round(n * SLOW);
 
 const READY_TIMEOUT = ms(10000);
+
+// test(name, [opts], fn): node:test's top-level test with a default timeout,
+// so a hang is a failure of that test, not of the whole file.
+export function test(name, opts, fn) {
+  if (typeof opts === 'function') {
+    fn = opts;
+    opts = {};
+  }
+  return nodeTest(name, { timeout: ms(20000), ...opts }, fn);
+}
 
 let fixturesDone = false;
 
@@ -615,6 +626,7 @@ export function connectTls(port, opts = {}) {
     });
     s.once('secureConnect', () => {
       clearTimeout(timer);
+      s.clientPort = s.localPort; // localPort reads undefined once closed
       s.removeListener('error', fail);
       s.removeAllListeners('close');
       s.on('error', (e) => {
@@ -630,6 +642,7 @@ export function connectTcp(port, host = '127.0.0.1') {
   return new Promise((resolve, reject) => {
     const s = net.connect({ port, host });
     s.once('connect', () => {
+      s.clientPort = s.localPort;
       s.removeListener('error', reject);
       s.on('error', (e) => {
         s.lastError = e;
@@ -732,6 +745,14 @@ export function readUntilEnd(sock, timeout = ms(3000)) {
 // waitClose(sock, ms): resolves when the socket closes ({ended, error}).
 export function waitClose(sock, timeout = ms(3000)) {
   return readUntilEnd(sock, timeout);
+}
+
+// closeOf(sock): a waitForLog predicate for the close record of this client
+// socket (matched on the client's port, which the record's "client" ends in).
+export function closeOf(sock) {
+  const port = sock.clientPort ?? sock.localPort;
+  if (!port) throw new Error('closeOf: socket has no local port');
+  return (r) => r.event === 'close' && typeof r.client === 'string' && r.client.endsWith(`:${port}`);
 }
 
 // closedPort(): a TCP port on 127.0.0.1 that nothing listens on (bound, then

@@ -1,16 +1,14 @@
 // protocols.test.mjs - ALPN, protocol versions and weak cipher suites, driven
 // by node, openssl s_client and gnutls-cli.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
 import {
-  startTlsd, connectTls, rsaCreds, echo, readFixture, runTool, haveTool, sentClientHello, gotServerHello,
+  test, closeOf, startTlsd, connectTls, rsaCreds, echo, readFixture, runTool, haveTool, sentClientHello, gotServerHello,
 } from './lib.mjs';
 
 const hasOpenssl = haveTool('openssl');
 const hasGnutls = haveTool('gnutls-cli');
 
-const closeOf = (s) => (r) => r.event === 'close' && typeof r.client === 'string' && r.client.endsWith(`:${s.localPort}`);
 
 test('ALPN: the server preference wins', async (t) => {
   const d = await startTlsd({ t, config: { ...rsaCreds(), ALPNProtocols: ['h2', 'http/1.1'] }, workers: 1 });
