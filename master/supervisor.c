@@ -75,14 +75,28 @@ static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t ma
 	_exit(worker_run(&ws));
 }
 
+/* stop_signals_mask: the signals a worker must not lose while it replaces
+ * the master's handlers with its own; the worker unblocks them. */
+static void stop_signals_mask(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+}
+
 static void spawn(struct slot *slot)
 {
 	struct supervisor *sup = slot->sup;
 	pid_t master = getpid();
+	sigset_t stop, saved;
 	pid_t pid;
 
 	fflush(NULL);	/* or the child would print the master's buffer again */
+	stop_signals_mask(&stop);
+	sigprocmask(SIG_BLOCK, &stop, &saved);
 	pid = fork();
+	if (pid != 0)
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (pid < 0) {
 		log_error("worker %d: fork: %s", slot->number, strerror(errno));
 		return;

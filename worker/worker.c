@@ -124,13 +124,22 @@ static int worker_watch_listeners(struct worker *w)
 	return TLSD_OK;
 }
 
+/* worker_watch_signals: the master forks with SIGTERM and SIGINT blocked,
+ * so one sent before this point waits, and is delivered to the worker's own
+ * handlers when they are unblocked here. */
 static void worker_watch_signals(struct worker *w)
 {
+	sigset_t stop;
+
 	ev_signal_init(&w->sig_term, worker_on_signal, SIGTERM);
 	ev_signal_init(&w->sig_int, worker_on_signal, SIGINT);
 	w->sig_term.data = w->sig_int.data = w;
 	ev_signal_start(w->loop, &w->sig_term);
 	ev_signal_start(w->loop, &w->sig_int);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &stop, NULL);
 }
 
 /* worker_follow_master: a worker must not outlive its master. */

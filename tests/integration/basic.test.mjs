@@ -1,9 +1,11 @@
 // basic.test.mjs - demo mode, echo, listeners, --check and config errors.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import {
-  test, closeOf, startTlsd, runTlsd, expectStartFailure, rsaCreds, echo, sha256, readBytes, ms,
+  test, closeOf, startTlsd, runTlsd, expectStartFailure, rsaCreds, echo, sha256, readBytes, tmpdir, waitFor, ms,
 } from './lib.mjs';
 
 test('demo mode serves TLS and echoes', async (t) => {
@@ -150,4 +152,26 @@ test('echo is byte-exact over many small writes on several connections', async (
     assert.equal((await p).toString(), all.toString());
     s.destroy();
   }));
+});
+
+test('accessLog to a file: JSON records there, none on stdout', async (t) => {
+  const file = path.join(tmpdir(), 'access.log');
+  const d = await startTlsd({ t, config: { ...rsaCreds(), accessLog: file, logFormat: 'json' }, workers: 1 });
+  const s = await d.connect();
+  assert.equal((await echo(s, 'to the file')).toString(), 'to the file');
+  s.end();
+  const port = s.clientPort;
+  const rec = await waitFor(() => {
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    const lines = text.split('\n').filter((l) => l.trim());
+    return lines.map((l) => JSON.parse(l)).find((r) => r.event === 'close' && String(r.client).endsWith(`:${port}`));
+  }, ms(3000), 'a close record in the access log file');
+  assert.equal(rec.bytesIn, 11);
+  assert.equal(rec.closeReason, 'client-close');
+  for (const k of ['time', 'worker', 'servername', 'alpn', 'protocol', 'cipher', 'resumed', 'authorized',
+    'authorizationError', 'bytesOut', 'durationMs']) {
+    assert.ok(k in rec, `record has ${k}`);
+  }
+  assert.ok(!Number.isNaN(Date.parse(rec.time)), `time is a date: ${rec.time}`);
+  assert.equal(d.logs.length, 0, 'nothing logged on stdout');
 });

@@ -118,6 +118,19 @@ test('SIGTERM with no connections exits 0 promptly', async (t) => {
   await waitFor(() => workers.every((p) => !alive(p)), ms(2000), 'the workers to be gone');
 });
 
+// The ready line promises that a stop signal works from then on, including
+// for workers that were forked a moment ago.
+test('SIGTERM right after the ready line stops every time', async () => {
+  for (let i = 0; i < 8; i++) {
+    const d = await startTlsd({ args: ['--demo'], workers: 2 });
+    d.signal('SIGTERM');
+    const exit = await d.waitExit(ms(2000)).catch(() => null);
+    const stderr = d.stderr;
+    await d.stop().catch(() => {});
+    assert.deepEqual(exit, { code: 0, signal: null }, `round ${i}: tlsd did not stop within 2 s\nstderr:\n${stderr}`);
+  }
+});
+
 test('SIGINT is a graceful stop too', async (t) => {
   const d = await startTlsd({ t, args: ['--demo'], workers: 1 });
   d.signal('SIGINT');

@@ -2,6 +2,7 @@
 // by node, openssl s_client and gnutls-cli.
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
+import { spawnSync } from 'node:child_process';
 import {
   test, closeOf, startTlsd, connectTls, rsaCreds, echo, readFixture, runTool, haveTool, sentClientHello, gotServerHello,
 } from './lib.mjs';
@@ -97,6 +98,22 @@ for (const [cipher, label] of [['3DES-CBC', '3DES'], ['ARCFOUR-128', 'RC4']]) {
     const r = await runTool('gnutls-cli', ['--insecure', '--port', String(d.port), '127.0.0.1',
       '--priority', `NORMAL:-CIPHER-ALL:+${cipher}:-VERS-TLS1.3`], { input: '' });
     assertGnutlsRefused(r);
+  });
+}
+
+// OpenSSL 3 builds usually cannot offer these any more; run only where the
+// local openssl can, and then insist the refusal came from tlsd.
+for (const cipher of ['DES-CBC3-SHA', 'RC4-SHA']) {
+  const canOffer = hasOpenssl &&
+    spawnSync('openssl', ['ciphers', `${cipher}:@SECLEVEL=0`], { encoding: 'utf8' }).status === 0;
+  test(`${cipher} is refused (openssl s_client -tls1_2)`, { skip: !canOffer && `local openssl cannot offer ${cipher}` }, async (t) => {
+    const d = await startTlsd({ t, config: rsaCreds(), workers: 1 });
+    const r = await runTool('openssl', ['s_client', '-connect', `127.0.0.1:${d.port}`, '-tls1_2',
+      '-cipher', `${cipher}:@SECLEVEL=0`, '-msg'], { input: '' });
+    assert.ok(sentClientHello(r.stdout), `s_client sent a ClientHello:\n${r.stdout}\n${r.stderr}`);
+    assert.ok(!gotServerHello(r.stdout), `tlsd must not answer with a ServerHello:\n${r.stdout}`);
+    assert.doesNotMatch(r.stderr, /no ciphers available|no cipher match/);
+    assert.notEqual(r.code, 0);
   });
 }
 
