@@ -228,10 +228,16 @@ process.on('exit', () => {
   }
 });
 
-let tmpdirs = [];
+const tmpdirs = [];
 process.on('exit', () => {
   for (const d of tmpdirs) fs.rmSync(d, { recursive: true, force: true });
 });
+
+// A test run stopped from outside (make's timeout, ^C) still takes its
+// daemons down: 'exit' hooks do not run on a fatal signal by default.
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+  process.once(sig, () => process.exit(128 + os.constants.signals[sig]));
+}
 
 // tmpdir(): a fresh temporary folder, removed when the test process exits.
 export function tmpdir() {
