@@ -3,7 +3,9 @@
 // Starts `tlsd --demo --workers 1`, reads the worker's VmRSS, opens N TLS
 // connections that finish the handshake and then stay idle, reads VmRSS
 // again and prints the growth per connection. Repeats R times.
-//   node bench/idle-memory.mjs [TLSD_BIN] [N=500] [R=3]
+// With "echo" as the 4th argument each connection first echoes 1 KiB, to
+// show that a connection that has gone idle gives its buffers back.
+//   node bench/idle-memory.mjs [TLSD_BIN] [N=500] [R=3] [echo]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import tls from 'node:tls';
@@ -11,6 +13,7 @@ import tls from 'node:tls';
 const bin = process.argv[2] || './tlsd';
 const n = Number(process.argv[3] || 500);
 const rounds = Number(process.argv[4] || 3);
+const echoFirst = process.argv[5] === 'echo';
 
 function rssKiB(pid) {
   const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
@@ -39,7 +42,15 @@ function start() {
 
 function connect(port) {
   return new Promise((resolve, reject) => {
-    const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => resolve(s));
+    const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
+      if (!echoFirst) return resolve(s);
+      let got = 0;
+      s.on('data', (d) => {
+        got += d.length;
+        if (got >= 1024) resolve(s);
+      });
+      s.write(Buffer.alloc(1024, 'x'));
+    });
     s.on('error', reject);
   });
 }
@@ -55,7 +66,7 @@ for (let r = 0; r < rounds; r++) {
   for (let i = 0; i < n; i++) socks.push(await connect(d.port));
   await sleep(300);
   const loaded = rssKiB(worker);
-  console.log(`round ${r + 1}: idle worker RSS ${idle} KiB; with ${n} idle TLS connections ${loaded} KiB; ` +
+  console.log(`round ${r + 1}: idle worker RSS ${idle} KiB; with ${n} idle TLS connections${echoFirst ? ' (after 1 KiB echo)' : ''} ${loaded} KiB; ` +
     `per connection ${((loaded - idle) / n).toFixed(1)} KiB`);
   for (const s of socks) s.destroy();
   d.proc.kill('SIGTERM');

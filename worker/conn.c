@@ -42,6 +42,8 @@ struct conn {
 	uint64_t bytes_in, bytes_out;
 	size_t send_pending;	/* bytes of the record GnuTLS is still sending */
 	bool client_wants_write;/* GnuTLS waits for the client socket to be writable */
+	bool client_readable;	/* this event said the client socket is readable */
+	bool backend_readable;	/* ... the backend socket */
 	bool client_eof;	/* close_notify or FIN from the client */
 	bool backend_eof;	/* FIN from the backend */
 	bool client_shut;	/* close_notify and FIN sent to the client */
@@ -193,6 +195,12 @@ static int pump_client_read(struct conn *c)
 
 	if (c->client_eof || pump_buf_space(&c->up) == 0)
 		return 0;
+	if (c->up.data == NULL && !c->client_readable && gnutls_record_check_pending(c->tls) == 0)
+		return 0;
+	if (pump_buf_reserve(&c->up) < 0) {
+		conn_close(c, "error");
+		return -1;
+	}
 	n = gnutls_record_recv(c->tls, pump_buf_write_ptr(&c->up), pump_buf_space(&c->up));
 	if (n > 0) {
 		pump_buf_produced(&c->up, (size_t)n);
@@ -253,6 +261,12 @@ static int pump_backend_read(struct conn *c)
 
 	if (conn_is_echo(c) || c->backend_eof || pump_buf_space(&c->down) == 0)
 		return 0;
+	if (c->down.data == NULL && !c->backend_readable)
+		return 0;
+	if (pump_buf_reserve(&c->down) < 0) {
+		conn_close(c, "error");
+		return -1;
+	}
 	n = read(c->backend_fd, pump_buf_write_ptr(&c->down), pump_buf_space(&c->down));
 	if (n > 0) {
 		pump_buf_produced(&c->down, (size_t)n);
@@ -347,6 +361,18 @@ static int pump_round(struct conn *c)
 	return progress;
 }
 
+/* conn_release_idle_buffers: an idle connection keeps no buffer, so it
+ * costs only its GnuTLS session (buffers come back on the next readable
+ * event; see pump_client_read). */
+static void conn_release_idle_buffers(struct conn *c)
+{
+	c->client_readable = c->backend_readable = false;
+	if (pump_buf_len(&c->up) == 0)
+		pump_buf_free(&c->up);
+	if (pump_buf_len(&c->down) == 0)
+		pump_buf_free(&c->down);
+}
+
 /* conn_pump: move bytes until nothing moves (bounded), then re-arm. */
 static bool conn_pump(struct conn *c)
 {
@@ -362,6 +388,7 @@ static bool conn_pump(struct conn *c)
 	}
 	if (rc > 0)
 		ev_feed_event(c->env->loop, &c->client_io, EV_CUSTOM);
+	conn_release_idle_buffers(c);
 	conn_update_watchers(c);
 	return true;
 }
@@ -434,22 +461,10 @@ static bool conn_backend_connected(struct conn *c)
 	return conn_open(c);
 }
 
-static int conn_alloc_buffers(struct conn *c)
-{
-	GUARD(pump_buf_reserve(&c->up));
-	if (!conn_is_echo(c))
-		GUARD(pump_buf_reserve(&c->down));
-	return TLSD_OK;
-}
-
 static bool conn_handshake_done(struct conn *c)
 {
 	ev_timer_stop(c->env->loop, &c->timer);
 	tls_session_describe(c->env->tls, c->tls, &c->info);
-	if (conn_alloc_buffers(c) < 0) {
-		conn_close(c, "error");
-		return false;
-	}
 	if (conn_is_echo(c))
 		return conn_open(c);
 	return conn_connect_backend(c);
@@ -513,6 +528,7 @@ static void on_client_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = w->data;
 
+	c->client_readable = (revents & EV_READ) != 0;
 	if (c->state == CONN_HANDSHAKE || c->state == CONN_RENEGOTIATING)
 		conn_handshake_step(c);
 	else if (c->state == CONN_OPEN)
@@ -523,6 +539,7 @@ static void on_backend_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = w->data;
 
+	c->backend_readable = (revents & EV_READ) != 0;
 	if (c->state == CONN_CONNECTING)
 		conn_backend_connected(c);
 	else if (c->state == CONN_OPEN)
