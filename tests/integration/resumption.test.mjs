@@ -1,0 +1,92 @@
+// resumption.test.mjs - session resumption across workers and instances:
+// tickets (TLS 1.2 and 1.3) with the ticket key every worker shares, and
+// ticketKeys shared by two separate tlsd instances.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import path from 'node:path';
+import tls from 'node:tls';
+import { startTlsd, expectStartFailure, ecCreds, runTool, tmpdir, waitFor, ms } from './lib.mjs';
+
+const RECONNECTS = 40;
+
+// sessionFrom(port, opts): one full handshake; resolves with the session
+// Node got (for TLS 1.3 it arrives after the handshake, with the ticket).
+function sessionFrom(port, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, ...opts });
+    s.once('session', (session) => {
+      resolve(session);
+      s.end();
+    });
+    s.on('data', () => {});
+    s.once('error', reject);
+  });
+}
+
+// resumedWith(port, session, opts): true when a handshake offering
+// <session> was resumed by the server.
+function resumedWith(port, session, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, session, ...opts },
+      () => {
+        resolve(s.isSessionReused());
+        s.end();
+      });
+    s.on('data', () => {});
+    s.once('error', reject);
+  });
+}
+
+async function countResumed(port, session, opts) {
+  let resumed = 0;
+  for (let i = 0; i < RECONNECTS; i++) if (await resumedWith(port, session, opts)) resumed++;
+  return resumed;
+}
+
+for (const version of ['TLSv1.2', 'TLSv1.3']) {
+  test(`${version} tickets resume on any of 4 workers (${RECONNECTS} reconnects)`, async (t) => {
+    const d = await startTlsd({ t, config: ecCreds(), workers: 4 });
+    const opts = { minVersion: version, maxVersion: version };
+    const session = await sessionFrom(d.port, opts);
+    const resumed = await countResumed(d.port, session, opts);
+    assert.ok(resumed >= RECONNECTS - 2, `${resumed}/${RECONNECTS} resumed`);
+    // The access log agrees, and more than one worker did the resuming.
+    await waitFor(() => d.logs.filter((r) => r.event === 'close').length >= RECONNECTS + 1, ms(3000), 'close lines');
+    const lines = d.logs.filter((r) => r.event === 'close' && r.resumed === true);
+    assert.equal(lines.length, resumed);
+    assert.ok(new Set(lines.map((r) => r.worker)).size >= 2, `resumed on workers ${[...new Set(lines.map((r) => r.worker))]}`);
+  });
+}
+
+test('openssl s_client: a TLS 1.2 ticket from -sess_out resumes with -sess_in', async (t) => {
+  const d = await startTlsd({ t, config: ecCreds(), workers: 4 });
+  const file = path.join(tmpdir(), 'sess.pem');
+  const base = ['s_client', '-connect', `127.0.0.1:${d.port}`, '-servername', 'localhost', '-tls1_2'];
+  const first = await runTool('openssl', [...base, '-sess_out', file], { input: '' });
+  assert.match(first.stdout, /^New, /m);
+  let reused = 0;
+  for (let i = 0; i < 10; i++) {
+    const r = await runTool('openssl', [...base, '-sess_in', file], { input: '' });
+    if (/^Reused, /m.test(r.stdout)) reused++;
+  }
+  assert.ok(reused >= 9, `${reused}/10 reused`);
+});
+
+for (const version of ['TLSv1.2', 'TLSv1.3']) {
+  test(`${version}: two tlsd instances with the same ticketKeys resume each other's tickets`, async (t) => {
+    const ticketKeys = crypto.randomBytes(48).toString('base64');
+    const a = await startTlsd({ t, config: { ...ecCreds(), ticketKeys }, workers: 1 });
+    const b = await startTlsd({ t, config: { ...ecCreds(), ticketKeys }, workers: 1 });
+    const other = await startTlsd({ t, config: { ...ecCreds(), ticketKeys: crypto.randomBytes(48).toString('base64') }, workers: 1 });
+    const opts = { minVersion: version, maxVersion: version };
+    const session = await sessionFrom(a.port, opts);
+    assert.equal(await resumedWith(b.port, session, opts), true, 'same ticketKeys: resumed');
+    assert.equal(await resumedWith(other.port, session, opts), false, 'other ticketKeys: full handshake');
+  });
+}
+
+test('ticketKeys that are not 48 bytes of base64 stop the start naming the key', async () => {
+  const r = await expectStartFailure([], { config: { ...ecCreds(), ticketKeys: Buffer.alloc(47).toString('base64') } });
+  assert.match(r.stderr, /ticketKeys: decodes to 47 bytes, must be 48/);
+});
