@@ -2,7 +2,6 @@
  * the workers. */
 #include "autoconfig.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "master/cli.h"
 #include "master/listeners.h"
 #include "master/supervisor.h"
+#include "worker/access_log.h"
 #include "worker/backend.h"
 #include "worker/tls_server.h"
 
@@ -33,22 +33,6 @@ static int fail(const char *what, const struct tlsd_error *err)
 {
 	log_error("%s%s", what, err->msg);
 	return 1;
-}
-
-/* open_access_log: "-" is stdout, "off" none, else a file opened for append. */
-static int open_access_log(const char *target, int *fd, struct tlsd_error *err)
-{
-	*fd = -1;
-	if (target == NULL || strcmp(target, "off") == 0)
-		return TLSD_OK;
-	if (strcmp(target, "-") == 0) {
-		*fd = STDOUT_FILENO;
-		return TLSD_OK;
-	}
-	*fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (*fd < 0)
-		return tlsd_error_set(err, TLSD_ERR_CONFIG, "accessLog: %s: %m", target);
-	return TLSD_OK;
 }
 
 /* check_backend: resolve the backend now, so a bad one stops the start. */
@@ -97,7 +81,7 @@ static int serve(struct master *m, struct tlsd_error *err)
 
 	if (listeners_open(&m->cfg.listen, &m->listeners, err) < 0)
 		return fail("", err);
-	if (open_access_log(m->cfg.access_log, &m->access_log_fd, err) < 0)
+	if (access_log_open(m->cfg.access_log, &m->access_log_fd, err) < 0)
 		return fail("", err);
 	for (size_t i = 0; i < m->listeners.n; i++)
 		printf("listening %s\n", m->listeners.items[i].text);

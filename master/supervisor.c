@@ -13,6 +13,7 @@
 #include <ev.h>
 
 #include "common/log.h"
+#include "worker/access_log.h"
 #include "worker/worker.h"
 
 #define BACKOFF_FIRST_S 0.1
@@ -39,7 +40,7 @@ struct supervisor {
 	int alive;
 	bool stopping;
 	int exit_status;
-	ev_signal sig_term, sig_int, sig_hup;
+	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
 	ev_child child;
 	ev_timer kill_timer;
 };
@@ -51,6 +52,7 @@ static void forget_master_loop(struct supervisor *sup)
 	ev_signal_stop(sup->loop, &sup->sig_term);
 	ev_signal_stop(sup->loop, &sup->sig_int);
 	ev_signal_stop(sup->loop, &sup->sig_hup);
+	ev_signal_stop(sup->loop, &sup->sig_usr1);
 	ev_child_stop(sup->loop, &sup->child);
 	ev_timer_stop(sup->loop, &sup->kill_timer);
 	for (int i = 0; i < sup->n_slots; i++)
@@ -75,13 +77,15 @@ static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t ma
 	_exit(worker_run(&ws));
 }
 
-/* stop_signals_mask: the signals a worker must not lose while it replaces
- * the master's handlers with its own; the worker unblocks them. */
+/* stop_signals_mask: the signals a worker must not lose (or, for SIGUSR1,
+ * die of) while it replaces the master's handlers with its own; the worker
+ * unblocks them. */
 static void stop_signals_mask(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
+	sigaddset(set, SIGUSR1);
 }
 
 static void spawn(struct slot *slot)
@@ -230,6 +234,11 @@ static void on_signal(struct ev_loop *loop, ev_signal *s, int revents)
 {
 	struct supervisor *sup = s->data;
 
+	if (s->signum == SIGUSR1) {
+		access_log_reopen(sup->setup->cfg->access_log, sup->setup->access_log_fd);
+		signal_workers(sup, SIGUSR1);
+		return;
+	}
 	if (s->signum == SIGHUP) {
 		log_warn("SIGHUP: configuration reload is not supported by this version; ignored");
 		return;
@@ -242,7 +251,9 @@ static void watch_signals(struct supervisor *sup)
 	ev_signal_init(&sup->sig_term, on_signal, SIGTERM);
 	ev_signal_init(&sup->sig_int, on_signal, SIGINT);
 	ev_signal_init(&sup->sig_hup, on_signal, SIGHUP);
-	sup->sig_term.data = sup->sig_int.data = sup->sig_hup.data = sup;
+	ev_signal_init(&sup->sig_usr1, on_signal, SIGUSR1);
+	sup->sig_term.data = sup->sig_int.data = sup->sig_hup.data = sup->sig_usr1.data = sup;
+	ev_signal_start(sup->loop, &sup->sig_usr1);
 	ev_signal_start(sup->loop, &sup->sig_term);
 	ev_signal_start(sup->loop, &sup->sig_int);
 	ev_signal_start(sup->loop, &sup->sig_hup);

@@ -2,6 +2,7 @@
 #include "worker/access_log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,37 @@
 #include <jansson.h>
 
 #include "common/log.h"
+
+static bool is_file_target(const char *target)
+{
+	return target != NULL && strcmp(target, "off") != 0 && strcmp(target, "-") != 0;
+}
+
+int access_log_open(const char *target, int *fd, struct tlsd_error *err)
+{
+	*fd = -1;
+	if (target != NULL && strcmp(target, "-") == 0)
+		*fd = STDOUT_FILENO;
+	if (!is_file_target(target))
+		return TLSD_OK;
+	*fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "accessLog: %s: %s", target, strerror(errno));
+	return TLSD_OK;
+}
+
+void access_log_reopen(const char *target, int fd)
+{
+	int fresh;
+
+	if (!is_file_target(target) || fd < 0)
+		return;
+	fresh = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fresh < 0 || dup3(fresh, fd, O_CLOEXEC) < 0)
+		log_error("accessLog: reopen %s: %s (still writing the old file)", target, strerror(errno));
+	if (fresh >= 0)
+		close(fresh);
+}
 
 /* write_line: one write(2) of <text> plus a newline. */
 static void write_line(int fd, const char *text)

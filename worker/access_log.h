@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/err.h"
 #include "worker/tls_server.h"
 
 struct access_log {
@@ -43,6 +44,17 @@ struct access_client_error {
 	long duration_ms;
 	const char *reason;		/* closeReason */
 };
+
+/* access_log_open: open the access log named by config "accessLog": "-" is
+ * stdout, "off" (or NULL) none (<*fd> = -1), else a file opened for append.
+ * Errors name the key and the file. */
+int access_log_open(const char *target, int *fd, struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* access_log_reopen: SIGUSR1 (after log rotation): open <target> again and
+ * put it in place of <fd>, so the number every worker holds stays valid.
+ * Nothing to do for stdout or off; a failure is logged and the old file
+ * stays in use. */
+void access_log_reopen(const char *target, int fd);
 
 /* access_log_close: write the line for a connection that ends. */
 void access_log_close(const struct access_log *log, const struct access_close *e);

@@ -25,7 +25,7 @@ struct worker {
 	const struct worker_setup *setup;
 	struct ev_loop *loop;
 	ev_io *accept_io;
-	ev_signal sig_term, sig_int;
+	ev_signal sig_term, sig_int, sig_usr1;
 	ev_timer drain_timer;
 	bool draining;
 	struct backend backend;
@@ -108,7 +108,12 @@ static void worker_start_drain(struct worker *w)
 
 static void worker_on_signal(struct ev_loop *loop, ev_signal *s, int revents)
 {
-	worker_start_drain(s->data);
+	struct worker *w = s->data;
+
+	if (s->signum == SIGUSR1)
+		access_log_reopen(w->setup->cfg->access_log, w->log.fd);
+	else
+		worker_start_drain(w);
 }
 
 static int worker_watch_listeners(struct worker *w)
@@ -133,12 +138,15 @@ static void worker_watch_signals(struct worker *w)
 
 	ev_signal_init(&w->sig_term, worker_on_signal, SIGTERM);
 	ev_signal_init(&w->sig_int, worker_on_signal, SIGINT);
-	w->sig_term.data = w->sig_int.data = w;
+	ev_signal_init(&w->sig_usr1, worker_on_signal, SIGUSR1);
+	w->sig_term.data = w->sig_int.data = w->sig_usr1.data = w;
 	ev_signal_start(w->loop, &w->sig_term);
 	ev_signal_start(w->loop, &w->sig_int);
+	ev_signal_start(w->loop, &w->sig_usr1);
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGUSR1);
 	sigprocmask(SIG_UNBLOCK, &stop, NULL);
 }
 
