@@ -25,6 +25,7 @@ struct master {
 	struct tlsd_config cfg;
 	struct tlsd_creds *creds;
 	struct tls_server *tls;
+	struct session_cache *session_cache;
 	struct listeners listeners;
 	int access_log_fd;
 };
@@ -57,6 +58,10 @@ static int prepare(struct master *m, struct tlsd_error *err)
 	log_setup(m->cfg.log_format, m->cfg.log_level);
 	GUARD(creds_load(&m->cfg, &m->creds, err));
 	GUARD(tls_server_new(&m->cfg, m->creds, &m->tls, err));
+	if (session_cache_create((size_t)m->cfg.session_cache_size, &m->session_cache) < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "sessionCache.size: cannot map %ld entries of shared memory",
+				      m->cfg.session_cache_size);
+	tls_server_use_session_cache(m->tls, m->session_cache);
 	GUARD(check_backend(&m->cfg, err));
 	warn_unserved(&m->cfg);
 	return TLSD_OK;
@@ -96,6 +101,7 @@ static void release(struct master *m)
 	if (m->access_log_fd > STDERR_FILENO)
 		close(m->access_log_fd);
 	tls_server_free(m->tls);
+	session_cache_destroy(m->session_cache);
 	creds_free(m->creds);
 	config_free(&m->cfg);
 	cli_args_free(&m->args);

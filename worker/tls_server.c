@@ -9,6 +9,7 @@
 #include <gnutls/x509.h>
 
 #include "common/ciphers.h"
+#include "worker/session_db.h"
 
 #define TICKET_MASTER_SIZE 64	/* gnutls_session_ticket_enable_server wants 64 */
 #define TICKET_KEYS_SIZE 48	/* Node's ticketKeys: 16 name, 16 HMAC, 16 AES */
@@ -22,6 +23,7 @@ struct tls_server {
 	gnutls_datum_t ticket;
 	gnutls_datum_t *alpn;
 	unsigned n_alpn;
+	struct session_db db;
 };
 
 /* build_priority_text: the native "priority" wins; otherwise translate the
@@ -153,6 +155,12 @@ void tls_server_free(struct tls_server *srv)
 	free(srv);
 }
 
+void tls_server_use_session_cache(struct tls_server *srv, struct session_cache *cache)
+{
+	srv->db.cache = cache;
+	srv->db.context = srv->cfg->session_id_context ? srv->cfg->session_id_context : "";
+}
+
 const char *tls_server_priority_text(const struct tls_server *srv)
 {
 	return srv->priority_text;
@@ -193,6 +201,8 @@ int tls_session_new(const struct tls_server *srv, int fd, gnutls_session_t *out)
 		return TLSD_ERR_INTERNAL;
 	}
 	set_client_cert_mode(srv->cfg, s);
+	/* The hooks only read <db>; GnuTLS's pointer type is not const. */
+	session_db_bind(s, (struct session_db *)&srv->db);
 	gnutls_db_set_cache_expiration(s, (int)srv->cfg->session_timeout_s);
 	/* The worker's own timer enforces handshakeTimeout. */
 	gnutls_handshake_set_timeout(s, 0);

@@ -15,6 +15,7 @@
 #include "common/config.h"
 #include "common/creds.h"
 #include "common/err.h"
+#include "common/session_cache.h"
 
 struct tls_server;
 
@@ -36,6 +37,10 @@ struct tls_info {
  * ("priority: syntax error at \"FOO\"", "ticketKeys: ..."). */
 int tls_server_new(const struct tlsd_config *cfg, const struct tlsd_creds *creds,
 		   struct tls_server **out, struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* tls_server_use_session_cache: resume TLS 1.2 session IDs through the
+ * shared <cache> (created before fork; NULL: no cache). */
+void tls_server_use_session_cache(struct tls_server *srv, struct session_cache *cache);
 
 /* tls_server_free: release <srv> and wipe its ticket key (NULL is fine). */
 void tls_server_free(struct tls_server *srv);
