@@ -916,3 +916,18 @@ export function gotServerHello(out) {
 export function cleanEnv() {
   return { ...process.env };
 }
+
+// opensslReuses(port, flags, n): one `openssl s_client -sess_out` handshake,
+// then <n> with `-sess_in`; resolves with {first, reused}: whether the first
+// was a new session and how many of the n were "Reused".
+export async function opensslReuses(port, flags, n) {
+  const file = path.join(tmpdir(), 'sess.pem');
+  const base = ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...flags];
+  const first = await runTool('openssl', [...base, '-sess_out', file], { input: '' });
+  let reused = 0;
+  for (let i = 0; i < n; i++) {
+    const r = await runTool('openssl', [...base, '-sess_in', file], { input: '' });
+    if (/^Reused, /m.test(r.stdout)) reused++;
+  }
+  return { firstNew: /^New, /m.test(first.stdout), reused };
+}

@@ -4,9 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import path from 'node:path';
 import tls from 'node:tls';
-import { startTlsd, expectStartFailure, ecCreds, runTool, tmpdir, waitFor, ms } from './lib.mjs';
+import { startTlsd, expectStartFailure, ecCreds, opensslReuses, waitFor, ms } from './lib.mjs';
 
 const RECONNECTS = 40;
 
@@ -61,15 +60,8 @@ for (const version of ['TLSv1.2', 'TLSv1.3']) {
 
 test('openssl s_client: a TLS 1.2 ticket from -sess_out resumes with -sess_in', async (t) => {
   const d = await startTlsd({ t, config: ecCreds(), workers: 4 });
-  const file = path.join(tmpdir(), 'sess.pem');
-  const base = ['s_client', '-connect', `127.0.0.1:${d.port}`, '-servername', 'localhost', '-tls1_2'];
-  const first = await runTool('openssl', [...base, '-sess_out', file], { input: '' });
-  assert.match(first.stdout, /^New, /m);
-  let reused = 0;
-  for (let i = 0; i < 10; i++) {
-    const r = await runTool('openssl', [...base, '-sess_in', file], { input: '' });
-    if (/^Reused, /m.test(r.stdout)) reused++;
-  }
+  const { firstNew, reused } = await opensslReuses(d.port, ['-tls1_2'], 10);
+  assert.ok(firstNew, 'the first handshake makes a new session');
   assert.ok(reused >= 9, `${reused}/10 reused`);
 });
 
