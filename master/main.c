@@ -2,6 +2,7 @@
  * the workers. */
 #include "autoconfig.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ struct master {
 	struct tls_server *tls;
 	struct session_cache *session_cache;
 	struct listeners listeners;
+	struct backend backend;
+	bool has_backend;
 	int access_log_fd;
 };
 
@@ -36,12 +39,15 @@ static int fail(const char *what, const struct tlsd_error *err)
 	return 1;
 }
 
-/* check_backend: resolve the backend now, so a bad one stops the start. */
-static int check_backend(const struct tlsd_config *cfg, struct tlsd_error *err)
+/* resolve_backend: resolve the backend once, before fork, so a bad one
+ * stops the start and no worker blocks in getaddrinfo. */
+static int resolve_backend(struct master *m, struct tlsd_error *err)
 {
-	struct backend b;
-
-	return cfg->backend ? backend_resolve(cfg->backend, &b, err) : TLSD_OK;
+	if (m->cfg.backend == NULL)
+		return TLSD_OK;
+	GUARD(backend_resolve(m->cfg.backend, &m->backend, err));
+	m->has_backend = true;
+	return TLSD_OK;
 }
 
 static void warn_unserved(const struct tlsd_config *cfg)
@@ -62,7 +68,7 @@ static int prepare(struct master *m, struct tlsd_error *err)
 		return tlsd_error_set(err, TLSD_ERR_CONFIG, "sessionCache.size: cannot map %ld entries of shared memory",
 				      m->cfg.session_cache_size);
 	tls_server_use_session_cache(m->tls, m->session_cache);
-	GUARD(check_backend(&m->cfg, err));
+	GUARD(resolve_backend(m, err));
 	warn_unserved(&m->cfg);
 	return TLSD_OK;
 }
@@ -82,7 +88,8 @@ static int print_check(const struct master *m)
 
 static int serve(struct master *m, struct tlsd_error *err)
 {
-	struct supervisor_setup setup = { &m->cfg, m->tls, &m->listeners, -1 };
+	struct supervisor_setup setup = { &m->cfg, m->tls, m->has_backend ? &m->backend : NULL,
+					  &m->listeners, -1 };
 
 	if (listeners_open(&m->cfg.listen, &m->listeners, err) < 0)
 		return fail("", err);

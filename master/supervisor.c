@@ -65,7 +65,7 @@ static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t ma
 	const struct supervisor_setup *s = sup->setup;
 	int *fds = calloc(s->listeners->n, sizeof(int));
 	struct worker_setup ws = {
-		.number = slot->number, .master = master, .cfg = s->cfg, .tls = s->tls,
+		.number = slot->number, .master = master, .cfg = s->cfg, .tls = s->tls, .backend = s->backend,
 		.listen_fds = fds, .n_listen = s->listeners->n, .access_log_fd = s->access_log_fd,
 	};
 
@@ -77,17 +77,6 @@ static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t ma
 	_exit(worker_run(&ws));
 }
 
-/* stop_signals_mask: the signals a worker must not lose (or, for SIGUSR1,
- * die of) while it replaces the master's handlers with its own; the worker
- * unblocks them. */
-static void stop_signals_mask(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGUSR1);
-}
-
 static void spawn(struct slot *slot)
 {
 	struct supervisor *sup = slot->sup;
@@ -96,7 +85,7 @@ static void spawn(struct slot *slot)
 	pid_t pid;
 
 	fflush(NULL);	/* or the child would print the master's buffer again */
-	stop_signals_mask(&stop);
+	worker_startup_signals(&stop);
 	sigprocmask(SIG_BLOCK, &stop, &saved);
 	pid = fork();
 	if (pid != 0)

@@ -12,11 +12,13 @@
 
 #include "common/config.h"
 #include "master/listeners.h"
+#include "worker/backend.h"
 #include "worker/tls_server.h"
 
 struct supervisor_setup {
 	const struct tlsd_config *cfg;
 	const struct tls_server *tls;
+	const struct backend *backend;	/* resolved; NULL: echo mode */
 	struct listeners *listeners;	/* closed by the supervisor on stop */
 	int access_log_fd;		/* -1: off */
 };

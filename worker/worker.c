@@ -14,7 +14,6 @@
 #include <ev.h>
 
 #include "common/log.h"
-#include "worker/backend.h"
 #include "worker/conn.h"
 
 /* Accepts per readiness event and listener: spread connections over
@@ -28,7 +27,6 @@ struct worker {
 	ev_signal sig_term, sig_int, sig_usr1;
 	ev_timer drain_timer;
 	bool draining;
-	struct backend backend;
 	struct access_log log;
 	struct conn_env env;
 	struct conn *conns;
@@ -129,9 +127,17 @@ static int worker_watch_listeners(struct worker *w)
 	return TLSD_OK;
 }
 
-/* worker_watch_signals: the master forks with SIGTERM and SIGINT blocked,
- * so one sent before this point waits, and is delivered to the worker's own
- * handlers when they are unblocked here. */
+void worker_startup_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGUSR1);
+}
+
+/* worker_watch_signals: install the worker's handlers, then unblock the
+ * signals the master forked with blocked (worker_startup_signals): one sent
+ * meanwhile waited and is delivered to these handlers now. */
 static void worker_watch_signals(struct worker *w)
 {
 	sigset_t stop;
@@ -143,10 +149,7 @@ static void worker_watch_signals(struct worker *w)
 	ev_signal_start(w->loop, &w->sig_term);
 	ev_signal_start(w->loop, &w->sig_int);
 	ev_signal_start(w->loop, &w->sig_usr1);
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGUSR1);
+	worker_startup_signals(&stop);
 	sigprocmask(SIG_UNBLOCK, &stop, NULL);
 }
 
@@ -160,20 +163,12 @@ static void worker_follow_master(pid_t master)
 
 static int worker_init(struct worker *w, const struct worker_setup *setup)
 {
-	struct tlsd_error err = { "" };
-
 	memset(w, 0, sizeof(*w));
 	w->setup = setup;
 	w->log = (struct access_log){ setup->access_log_fd, setup->cfg->log_format, (int)getpid() };
 	w->env = (struct conn_env){ .cfg = setup->cfg, .tls = setup->tls, .log = &w->log,
 				    .on_close = worker_on_conn_closed, .owner = w };
-	if (setup->cfg->backend != NULL) {
-		if (backend_resolve(setup->cfg->backend, &w->backend, &err) < 0) {
-			log_error("%s", err.msg);
-			return TLSD_ERR_CONFIG;
-		}
-		w->env.backend = &w->backend;
-	}
+	w->env.backend = setup->backend;
 	w->loop = ev_loop_new(EVFLAG_AUTO);
 	if (w->loop == NULL)
 		return TLSD_ERR_INTERNAL;

@@ -8,11 +8,13 @@
 #ifndef TLSD_WORKER_WORKER_H
 #define TLSD_WORKER_WORKER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #include "common/config.h"
 #include "worker/access_log.h"
+#include "worker/backend.h"
 #include "worker/tls_server.h"
 
 /* Exit status of a worker that cannot start because of its configuration:
@@ -24,10 +26,16 @@ struct worker_setup {
 	pid_t master;			/* to notice the master's death */
 	const struct tlsd_config *cfg;
 	const struct tls_server *tls;
+	const struct backend *backend;	/* resolved by the master; NULL: echo */
 	const int *listen_fds;
 	size_t n_listen;
 	int access_log_fd;		/* -1: off */
 };
+
+/* worker_startup_signals: the signals the master blocks across fork and
+ * the worker unblocks once its own handlers are in place, so that one sent
+ * right after the fork is neither lost nor (SIGUSR1) fatal. */
+void worker_startup_signals(sigset_t *set);
 
 /* worker_run: run the worker in this (forked) process; returns its exit
  * status (0 after a clean stop). */
