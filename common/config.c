@@ -26,10 +26,10 @@
 #include "common/addr.h"
 #include "common/log.h"
 #include "common/reneg_limit.h"
+#include "common/ticket_keys.h"
 
 #define PEM_PREFIX "-----BEGIN"
 #define NAME_LEN 192			/* "contexts[12].key[3].passphrase" and more */
-#define TICKET_KEYS_BYTES 48		/* Node: 16-byte name, 16-byte HMAC, 16-byte AES */
 #define SID_CTX_MAX 32			/* OpenSSL's SSL_MAX_SID_CTX_LENGTH, as in Node */
 #define ALPN_NAME_MAX 255		/* RFC 7301: a one-byte length */
 #define ALPN_LIST_MAX 65535		/* RFC 7301: a two-byte list length */
@@ -757,23 +757,14 @@ static int f_npn(const struct parser *p, const struct field *f, const char *name
 static int f_ticket_keys(const struct parser *p, const struct field *f, const char *name,
 			 json_t *v, void *base)
 {
+	unsigned char keys[TICKET_KEYS_SIZE];
 	const char *text = NULL;
-	gnutls_datum_t b64, raw = { NULL, 0 };
 	int rc;
 
 	GUARD(string_value(p, name, v, &text));
-	b64.data = (unsigned char *)(uintptr_t)text;
-	b64.size = (unsigned)strlen(text);
-	if (b64.size == 0 || gnutls_base64_decode2(&b64, &raw) < 0)
-		return cfg_error(p, "%s: not valid base64", name);
-	if (raw.size != TICKET_KEYS_BYTES)
-		rc = cfg_error(p, "%s: decodes to %u bytes, must be %d (16-byte name, 16-byte "
-			       "HMAC key, 16-byte AES key)", name, raw.size, TICKET_KEYS_BYTES);
-	else
-		rc = dup_into(p, SLOT(base, f, char *), text);
-	gnutls_memset(raw.data, 0, raw.size);
-	gnutls_free(raw.data);
-	return rc;
+	rc = ticket_keys_decode(text, keys, name, p->err);
+	gnutls_memset(keys, 0, sizeof(keys));
+	return rc < 0 ? rc : dup_into(p, SLOT(base, f, char *), text);
 }
 
 /* ---- after the handshake, operations ---- */

@@ -10,9 +10,11 @@
 
 #include <gnutls/gnutls.h>
 
+#include "common/cluster_stats.h"
 #include "common/config.h"
 #include "common/creds.h"
 #include "common/log.h"
+#include "common/ticket_keys.h"
 #include "master/cli.h"
 #include "master/listeners.h"
 #include "master/supervisor.h"
@@ -27,6 +29,8 @@ struct master {
 	struct tlsd_creds *creds;
 	struct tls_server *tls;
 	struct session_cache *session_cache;
+	struct ticket_keys *ticket_keys;
+	struct cluster_stats *stats;
 	struct listeners listeners;
 	struct backend backend;
 	bool has_backend;
@@ -57,6 +61,36 @@ static void warn_unserved(const struct tlsd_config *cfg)
 			 "every client gets the default certificate", cfg->n_contexts);
 }
 
+/* create_ticket_keys: the shared keys, from ticketKeys or random. */
+static int create_ticket_keys(struct master *m, struct tlsd_error *err)
+{
+	unsigned char keys[TICKET_KEYS_SIZE];
+	int rc;
+
+	if (m->cfg.ticket_keys != NULL)
+		GUARD(ticket_keys_decode(m->cfg.ticket_keys, keys, "ticketKeys", err));
+	rc = ticket_keys_create(m->cfg.ticket_keys != NULL ? keys : NULL, &m->ticket_keys);
+	gnutls_memset(keys, 0, sizeof(keys));
+	if (rc < 0)
+		return tlsd_error_set(err, rc, "ticketKeys: cannot set up the shared ticket keys (%s)",
+				      tlsd_err_name(rc));
+	return TLSD_OK;
+}
+
+/* create_shared_state: what the workers share, mapped before fork. */
+static int create_shared_state(struct master *m, struct tlsd_error *err)
+{
+	if (session_cache_create((size_t)m->cfg.session_cache_size, &m->session_cache) < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "sessionCache.size: cannot map %ld entries of shared memory",
+				      m->cfg.session_cache_size);
+	tls_server_use_session_cache(m->tls, m->session_cache);
+	GUARD(create_ticket_keys(m, err));
+	if (cluster_stats_create(m->cfg.workers, m->cfg.max_connections, &m->stats) < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "workers: cannot map shared counters for %d worker(s)",
+				      m->cfg.workers);
+	return TLSD_OK;
+}
+
 /* prepare: every step that can fail on the user's input, before binding. */
 static int prepare(struct master *m, struct tlsd_error *err)
 {
@@ -64,10 +98,7 @@ static int prepare(struct master *m, struct tlsd_error *err)
 	log_setup(m->cfg.log_format, m->cfg.log_level);
 	GUARD(creds_load(&m->cfg, &m->creds, err));
 	GUARD(tls_server_new(&m->cfg, m->creds, &m->tls, err));
-	if (session_cache_create((size_t)m->cfg.session_cache_size, &m->session_cache) < 0)
-		return tlsd_error_set(err, TLSD_ERR_CONFIG, "sessionCache.size: cannot map %ld entries of shared memory",
-				      m->cfg.session_cache_size);
-	tls_server_use_session_cache(m->tls, m->session_cache);
+	GUARD(create_shared_state(m, err));
 	GUARD(resolve_backend(m, err));
 	warn_unserved(&m->cfg);
 	return TLSD_OK;
@@ -88,8 +119,11 @@ static int print_check(const struct master *m)
 
 static int serve(struct master *m, struct tlsd_error *err)
 {
-	struct supervisor_setup setup = { &m->cfg, m->tls, m->has_backend ? &m->backend : NULL,
-					  &m->listeners, -1 };
+	struct supervisor_setup setup = {
+		.cfg = &m->cfg, .tls = m->tls, .backend = m->has_backend ? &m->backend : NULL,
+		.listeners = &m->listeners, .access_log_fd = -1,
+		.ticket_keys = m->ticket_keys, .stats = m->stats,
+	};
 
 	if (listeners_open(&m->cfg.listen, &m->listeners, err) < 0)
 		return fail("", err);
@@ -109,6 +143,8 @@ static void release(struct master *m)
 		close(m->access_log_fd);
 	tls_server_free(m->tls);
 	session_cache_destroy(m->session_cache);
+	ticket_keys_destroy(m->ticket_keys);
+	cluster_stats_destroy(m->stats);
 	creds_free(m->creds);
 	config_free(&m->cfg);
 	cli_args_free(&m->args);

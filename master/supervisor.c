@@ -67,6 +67,7 @@ static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t ma
 	struct worker_setup ws = {
 		.number = slot->number, .master = master, .cfg = s->cfg, .tls = s->tls, .backend = s->backend,
 		.listen_fds = fds, .n_listen = s->listeners->n, .access_log_fd = s->access_log_fd,
+		.ticket_keys = s->ticket_keys, .stats = s->stats,
 	};
 
 	forget_master_loop(sup);
@@ -98,6 +99,7 @@ static void spawn(struct slot *slot)
 		run_worker_child(sup, slot, master);
 	slot->pid = pid;
 	slot->started = ev_now(sup->loop);
+	cluster_stats_worker_started(sup->setup->stats, slot->number - 1, pid);
 	sup->alive++;
 	log_debug("worker %d: started, pid %d", slot->number, (int)pid);
 }
@@ -165,6 +167,7 @@ static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 	if (slot == NULL)
 		return;
 	log_death(slot, w->rstatus);
+	cluster_stats_worker_exited(sup->setup->stats, slot->number - 1);
 	slot->pid = 0;
 	sup->alive--;
 	if (sup->stopping) {

@@ -10,7 +10,9 @@
 #ifndef TLSD_MASTER_SUPERVISOR_H
 #define TLSD_MASTER_SUPERVISOR_H
 
+#include "common/cluster_stats.h"
 #include "common/config.h"
+#include "common/ticket_keys.h"
 #include "master/listeners.h"
 #include "worker/backend.h"
 #include "worker/tls_server.h"
@@ -21,6 +23,8 @@ struct supervisor_setup {
 	const struct backend *backend;	/* resolved; NULL: echo mode */
 	struct listeners *listeners;	/* closed by the supervisor on stop */
 	int access_log_fd;		/* -1: off */
+	struct ticket_keys *ticket_keys;	/* shared with every worker */
+	struct cluster_stats *stats;		/* shared; one slot per worker */
 };
 
 /* supervisor_run: fork the workers, print "ready pid=N workers=N" on

@@ -30,6 +30,7 @@ struct conn {
 	int fd;
 	int backend_fd;
 	gnutls_session_t tls;
+	struct session_db_binding db;	/* the session-ID cache, for this session */
 	ev_io client_io;
 	ev_io backend_io;
 	ev_timer timer;		/* handshake or backend-connect deadline */
@@ -55,6 +56,12 @@ struct conn {
 
 static bool conn_handshake_step(struct conn *c);
 static bool conn_pump(struct conn *c);
+
+/* conn_count: this worker's shared counters (common/cluster_stats). */
+static void conn_count(const struct conn *c, enum cluster_counter which, uint64_t n)
+{
+	cluster_stats_add(c->env->stats, c->env->slot, which, n);
+}
 
 static long conn_age_ms(const struct conn *c)
 {
@@ -178,11 +185,13 @@ static void conn_note_eof(struct conn *c, bool *flag, const char *reason)
 static bool conn_renegotiate(struct conn *c)
 {
 	if (!reneg_limit_allow(&c->reneg, (int64_t)ev_now(c->env->loop))) {
+		conn_count(c, CS_RENEG_REFUSED, 1);
 		log_info("%s: renegotiation limit (%d in %d s) exceeded: closing", c->client,
 			 c->reneg.limit, c->reneg.window_s);
 		conn_close(c, "renegotiation-limit");
 		return false;
 	}
+	conn_count(c, CS_RENEG_ACCEPTED, 1);
 	c->state = CONN_RENEGOTIATING;
 	return conn_handshake_step(c);
 }
@@ -205,6 +214,7 @@ static int pump_client_read(struct conn *c)
 	if (n > 0) {
 		pump_buf_produced(&c->up, (size_t)n);
 		c->bytes_in += (uint64_t)n;
+		conn_count(c, CS_BYTES_IN, (uint64_t)n);
 		return 1;
 	}
 	if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
@@ -242,6 +252,7 @@ static int pump_client_write(struct conn *c)
 	if (n > 0) {
 		pump_buf_consumed(out, (size_t)n);
 		c->bytes_out += (uint64_t)n;
+		conn_count(c, CS_BYTES_OUT, (uint64_t)n);
 		c->send_pending = 0;
 		c->client_wants_write = false;
 		return 1;
@@ -461,10 +472,19 @@ static bool conn_backend_connected(struct conn *c)
 	return conn_open(c);
 }
 
+static void conn_count_handshake(const struct conn *c)
+{
+	if (!c->info.resumed)
+		conn_count(c, CS_HS_FULL, 1);
+	else
+		conn_count(c, c->info.resumed_session_id ? CS_HS_RESUMED_ID : CS_HS_RESUMED_TICKET, 1);
+}
+
 static bool conn_handshake_done(struct conn *c)
 {
 	ev_timer_stop(c->env->loop, &c->timer);
 	tls_session_describe(c->env->tls, c->tls, &c->info);
+	conn_count_handshake(c);
 	if (conn_is_echo(c))
 		return conn_open(c);
 	return conn_connect_backend(c);
@@ -499,6 +519,7 @@ static void conn_handshake_failed(struct conn *c, int rc)
 		conn_close(c, "error");
 		return;
 	}
+	conn_count(c, CS_HS_FAILED, 1);
 	conn_fail_handshake(c, gnutls_strerror(rc), alert, auth, "handshake-failed");
 }
 
@@ -557,6 +578,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	snprintf(error, sizeof(error), "handshake timed out after %ld ms", c->env->cfg->handshake_timeout_ms);
+	conn_count(c, CS_HS_TIMEOUT, 1);
 	conn_fail_handshake(c, error, NULL, NULL, "handshake-timeout");
 }
 
@@ -584,7 +606,7 @@ struct conn *conn_start(struct conn_env *env, int fd, const struct sockaddr *pee
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
-	if (c == NULL || tls_session_new(env->tls, fd, &c->tls) < 0) {
+	if (c == NULL || tls_session_new(env->tls, env->ticket_key, &c->db, fd, &c->tls) < 0) {
 		log_error("cannot set up a TLS session: out of memory");
 		free(c);
 		close(fd);

@@ -14,6 +14,7 @@
 
 #include <ev.h>
 
+#include "common/cluster_stats.h"
 #include "common/config.h"
 #include "worker/access_log.h"
 #include "worker/backend.h"
@@ -28,6 +29,9 @@ struct conn_env {
 	const struct tls_server *tls;
 	const struct backend *backend;	/* NULL: echo mode */
 	const struct access_log *log;
+	const struct ticket_key_copy *ticket_key;	/* for new sessions */
+	struct cluster_stats *stats;	/* counters: this worker's slot */
+	int slot;
 	/* on_close: called once when <c> is gone (after its line was logged). */
 	void (*on_close)(struct conn_env *env, struct conn *c);
 	void *owner;

@@ -15,7 +15,7 @@ static int64_t now_s(void)
 
 static int db_store(void *ptr, gnutls_datum_t key, gnutls_datum_t data)
 {
-	struct session_db *db = ptr;
+	const struct session_db *db = ((struct session_db_binding *)ptr)->db;
 	uint8_t blob[SESSION_CACHE_DATA_MAX];
 	size_t clen = strlen(db->context);
 	time_t expires = gnutls_db_check_entry_expire_time(&data);
@@ -31,7 +31,8 @@ static int db_store(void *ptr, gnutls_datum_t key, gnutls_datum_t data)
 
 static gnutls_datum_t db_fetch(void *ptr, gnutls_datum_t key)
 {
-	struct session_db *db = ptr;
+	struct session_db_binding *b = ptr;
+	const struct session_db *db = b->db;
 	uint8_t blob[SESSION_CACHE_DATA_MAX];
 	size_t len = 0, clen = strlen(db->context);
 	gnutls_datum_t out = { NULL, 0 };
@@ -46,22 +47,24 @@ static gnutls_datum_t db_fetch(void *ptr, gnutls_datum_t key)
 		return out;
 	memcpy(out.data, blob + 1 + clen, len - 1 - clen);
 	out.size = (unsigned)(len - 1 - clen);
+	b->hit = true;
 	return out;
 }
 
 static int db_remove(void *ptr, gnutls_datum_t key)
 {
-	struct session_db *db = ptr;
+	const struct session_db *db = ((struct session_db_binding *)ptr)->db;
 
 	return session_cache_remove(db->cache, key.data, key.size) < 0 ? -1 : 0;
 }
 
-void session_db_bind(gnutls_session_t s, struct session_db *db)
+void session_db_bind(gnutls_session_t s, struct session_db_binding *b)
 {
-	if (db->cache == NULL)
+	b->hit = false;
+	if (b->db->cache == NULL)
 		return;
 	gnutls_db_set_retrieve_function(s, db_fetch);
 	gnutls_db_set_store_function(s, db_store);
 	gnutls_db_set_remove_function(s, db_remove);
-	gnutls_db_set_ptr(s, db);
+	gnutls_db_set_ptr(s, b);
 }

@@ -10,6 +10,8 @@
 #ifndef TLSD_WORKER_SESSION_DB_H
 #define TLSD_WORKER_SESSION_DB_H
 
+#include <stdbool.h>
+
 #include <gnutls/gnutls.h>
 
 #include "common/session_cache.h"
@@ -19,8 +21,15 @@ struct session_db {
 	const char *context;		/* sessionIdContext, "" when none */
 };
 
-/* session_db_bind: make <s> store, fetch and remove sessions through <db>,
- * which must outlive the session. */
-void session_db_bind(gnutls_session_t s, struct session_db *db);
+/* One session's use of the cache: which cache, and whether a fetch found
+ * this session's ID there (so a resumption was by session ID, not ticket). */
+struct session_db_binding {
+	const struct session_db *db;
+	bool hit;
+};
+
+/* session_db_bind: make <s> store, fetch and remove sessions through
+ * <b>->db; <b> must outlive the session (gnutls_db_get_ptr returns it). */
+void session_db_bind(gnutls_session_t s, struct session_db_binding *b);
 
 #endif

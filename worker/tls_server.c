@@ -5,22 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include "common/ciphers.h"
 #include "worker/session_db.h"
-
-#define TICKET_MASTER_SIZE 64	/* gnutls_session_ticket_enable_server wants 64 */
-#define TICKET_KEYS_SIZE 48	/* Node's ticketKeys: 16 name, 16 HMAC, 16 AES */
 
 struct tls_server {
 	const struct tlsd_config *cfg;
 	const struct tlsd_creds *creds;
 	char *priority_text;
 	gnutls_priority_t priority;
-	unsigned char ticket_key[TICKET_MASTER_SIZE];
-	gnutls_datum_t ticket;
 	gnutls_datum_t *alpn;
 	unsigned n_alpn;
 	struct session_db db;
@@ -59,52 +53,6 @@ static int init_priority(struct tls_server *srv, struct tlsd_error *err)
 	return TLSD_OK;
 }
 
-/* derive_ticket_master: Node's 48 bytes become GnuTLS's 64-byte master
- * with HKDF-SHA256, so every process given the same ticketKeys issues and
- * accepts the same tickets (notes: GnuTLS derives its period keys from it). */
-static int derive_ticket_master(const gnutls_datum_t *ikm, unsigned char *out, struct tlsd_error *err)
-{
-	static const char salt_text[] = "tlsd ticket keys";
-	static const char info_text[] = "stek v1";
-	gnutls_datum_t salt = { (unsigned char *)salt_text, sizeof(salt_text) - 1 };
-	gnutls_datum_t info = { (unsigned char *)info_text, sizeof(info_text) - 1 };
-	unsigned char prk[32];
-	gnutls_datum_t prk_d = { prk, sizeof(prk) };
-	int rc = gnutls_hkdf_extract(GNUTLS_MAC_SHA256, ikm, &salt, prk);
-
-	if (rc >= 0)
-		rc = gnutls_hkdf_expand(GNUTLS_MAC_SHA256, &prk_d, &info, out, TICKET_MASTER_SIZE);
-	gnutls_memset(prk, 0, sizeof(prk));
-	if (rc < 0)
-		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "ticketKeys: HKDF failed: %s", gnutls_strerror(rc));
-	return TLSD_OK;
-}
-
-static int init_ticket_key(struct tls_server *srv, struct tlsd_error *err)
-{
-	gnutls_datum_t b64, raw = { NULL, 0 };
-	int rc;
-
-	srv->ticket.data = srv->ticket_key;
-	srv->ticket.size = TICKET_MASTER_SIZE;
-	if (srv->cfg->ticket_keys == NULL)
-		return gnutls_rnd(GNUTLS_RND_KEY, srv->ticket_key, TICKET_MASTER_SIZE) < 0
-			       ? tlsd_error_set(err, TLSD_ERR_INTERNAL, "ticketKeys: no random bytes")
-			       : TLSD_OK;
-	b64.data = (unsigned char *)srv->cfg->ticket_keys;
-	b64.size = strlen(srv->cfg->ticket_keys);
-	rc = gnutls_base64_decode2(&b64, &raw);
-	if (rc < 0 || raw.size != TICKET_KEYS_SIZE)
-		rc = tlsd_error_set(err, TLSD_ERR_CONFIG, "ticketKeys: must be base64 of 48 bytes");
-	else
-		rc = derive_ticket_master(&raw, srv->ticket_key, err);
-	if (raw.data != NULL) {
-		gnutls_memset(raw.data, 0, raw.size);
-		gnutls_free(raw.data);
-	}
-	return rc;
-}
-
 static int init_alpn(struct tls_server *srv)
 {
 	const struct tlsd_str_list *alpn = &srv->cfg->alpn;
@@ -134,7 +82,6 @@ int tls_server_new(const struct tlsd_config *cfg, const struct tlsd_creds *creds
 	srv->cfg = cfg;
 	srv->creds = creds;
 	GUARD_GOTO(init_priority(srv, err), rc, out);
-	GUARD_GOTO(init_ticket_key(srv, err), rc, out);
 	GUARD_GOTO(init_alpn(srv), rc, out);
 	*out = srv;
 	srv = NULL;
@@ -149,7 +96,6 @@ void tls_server_free(struct tls_server *srv)
 		return;
 	if (srv->priority != NULL)
 		gnutls_priority_deinit(srv->priority);
-	gnutls_memset(srv->ticket_key, 0, sizeof(srv->ticket_key));
 	free(srv->priority_text);
 	free(srv->alpn);
 	free(srv);
@@ -181,8 +127,12 @@ static void set_client_cert_mode(const struct tlsd_config *cfg, gnutls_session_t
 	gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
 }
 
-int tls_session_new(const struct tls_server *srv, int fd, gnutls_session_t *out)
+int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *ticket,
+		    struct session_db_binding *db, int fd, gnutls_session_t *out)
 {
+	/* GnuTLS copies the key into the session: it keeps it whatever the
+	 * worker's copy becomes later. */
+	gnutls_datum_t ticket_key = { (unsigned char *)ticket->master, TICKET_MASTER_SIZE };
 	gnutls_session_t s = NULL;
 	int rc = gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
 
@@ -191,7 +141,7 @@ int tls_session_new(const struct tls_server *srv, int fd, gnutls_session_t *out)
 	if (rc >= 0)
 		rc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, creds_gnutls(srv->creds));
 	if (rc >= 0)
-		rc = gnutls_session_ticket_enable_server(s, &srv->ticket);
+		rc = gnutls_session_ticket_enable_server(s, &ticket_key);
 	if (rc >= 0 && srv->n_alpn > 0)
 		rc = gnutls_alpn_set_protocols(s, srv->alpn, srv->n_alpn, GNUTLS_ALPN_SERVER_PRECEDENCE);
 	if (rc < 0) {
@@ -201,8 +151,8 @@ int tls_session_new(const struct tls_server *srv, int fd, gnutls_session_t *out)
 		return TLSD_ERR_INTERNAL;
 	}
 	set_client_cert_mode(srv->cfg, s);
-	/* The hooks only read <db>; GnuTLS's pointer type is not const. */
-	session_db_bind(s, (struct session_db *)&srv->db);
+	db->db = &srv->db;
+	session_db_bind(s, db);
 	gnutls_db_set_cache_expiration(s, (int)srv->cfg->session_timeout_s);
 	/* The worker's own timer enforces handshakeTimeout. */
 	gnutls_handshake_set_timeout(s, 0);
@@ -314,11 +264,21 @@ static void describe_peer(const struct tls_server *srv, gnutls_session_t s, stru
 		 tls_verify_error_code(status));
 }
 
+/* resumed_from_cache: TLS 1.2 resumes by session ID when the cache had it
+ * (GnuTLS looks the ID up before it tries a ticket); TLS 1.3 by ticket only. */
+static bool resumed_from_cache(gnutls_session_t s)
+{
+	const struct session_db_binding *b = gnutls_db_get_ptr(s);
+
+	return b != NULL && b->hit && gnutls_protocol_get_version(s) != GNUTLS_TLS1_3;
+}
+
 void tls_session_describe(const struct tls_server *srv, gnutls_session_t s, struct tls_info *info)
 {
 	snprintf(info->protocol, sizeof(info->protocol), "%s", protocol_name(gnutls_protocol_get_version(s)));
 	describe_cipher(s, info);
 	describe_names(s, info);
 	info->resumed = gnutls_session_is_resumed(s) != 0;
+	info->resumed_session_id = info->resumed && resumed_from_cache(s);
 	describe_peer(srv, s, info);
 }

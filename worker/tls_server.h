@@ -1,9 +1,10 @@
 /* tls_server.h - what every TLS session of this server shares, and the
  * setup and description of one session.
  *
- * Built once in the master before fork (so --check validates the priority
- * and all workers share one ticket master key); each worker then makes one
- * gnutls_session_t per accepted connection from it, read-only.
+ * Built once in the master before fork (so --check validates the priority);
+ * each worker then makes one gnutls_session_t per accepted connection from
+ * it, read-only. The ticket keys live in shared memory (common/ticket_keys)
+ * and reach a session through the worker's copy.
  */
 #ifndef TLSD_WORKER_TLS_SERVER_H
 #define TLSD_WORKER_TLS_SERVER_H
@@ -16,6 +17,8 @@
 #include "common/creds.h"
 #include "common/err.h"
 #include "common/session_cache.h"
+#include "common/ticket_keys.h"
+#include "worker/session_db.h"
 
 struct tls_server;
 
@@ -27,12 +30,13 @@ struct tls_info {
 	char alpn[256];			/* "" when none */
 	char servername[256];		/* SNI, "" when none */
 	bool resumed;
+	bool resumed_session_id;	/* ... from the session-ID cache (else by ticket) */
 	bool peer_certificate;		/* the client sent a certificate */
 	bool authorized;		/* ... and it verified against ca/crl */
 	char authorization_error[48];	/* OpenSSL code name, "" when authorized */
 };
 
-/* tls_server_new: build the shared priority, ticket key and options from
+/* tls_server_new: build the shared priority and options from
  * <cfg>; <creds> must outlive the server. Errors name the config key
  * ("priority: syntax error at \"FOO\"", "ticketKeys: ..."). */
 int tls_server_new(const struct tlsd_config *cfg, const struct tlsd_creds *creds,
@@ -42,15 +46,19 @@ int tls_server_new(const struct tlsd_config *cfg, const struct tlsd_creds *creds
  * shared <cache> (created before fork; NULL: no cache). */
 void tls_server_use_session_cache(struct tls_server *srv, struct session_cache *cache);
 
-/* tls_server_free: release <srv> and wipe its ticket key (NULL is fine). */
+/* tls_server_free: release <srv> (NULL is fine). */
 void tls_server_free(struct tls_server *srv);
 
 /* tls_server_priority_text: the GnuTLS priority string in use. */
 const char *tls_server_priority_text(const struct tls_server *srv);
 
 /* tls_session_new: a server session on the connected socket <fd>, ready
- * for gnutls_handshake. TLSD_ERR_INTERNAL when GnuTLS refuses. */
-int tls_session_new(const struct tls_server *srv, int fd, gnutls_session_t *out) TLSD_MUST_CHECK;
+ * for gnutls_handshake, issuing and accepting tickets under <ticket> (the
+ * worker's copy of the shared keys; GnuTLS copies it into the session) and
+ * using the session-ID cache through <db>, which must outlive the session.
+ * TLSD_ERR_INTERNAL when GnuTLS refuses. */
+int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *ticket,
+		    struct session_db_binding *db, int fd, gnutls_session_t *out) TLSD_MUST_CHECK;
 
 /* tls_session_describe: fill <info> from the finished handshake of <s>. */
 void tls_session_describe(const struct tls_server *srv, gnutls_session_t s, struct tls_info *info);

@@ -31,6 +31,7 @@ struct worker {
 	struct conn_env env;
 	struct conn *conns;
 	size_t n_conns;
+	struct ticket_key_copy ticket_key;	/* what new sessions get */
 };
 
 static void worker_on_conn_closed(struct conn_env *env, struct conn *c)
@@ -39,6 +40,7 @@ static void worker_on_conn_closed(struct conn_env *env, struct conn *c)
 
 	conn_list_unlink(&w->conns, c);
 	w->n_conns--;
+	cluster_stats_release(env->stats, env->slot);
 	if (w->draining && w->n_conns == 0)
 		ev_break(w->loop, EVBREAK_ALL);
 }
@@ -56,9 +58,21 @@ static void worker_accept_one(struct worker *w, int listen_fd, bool *again)
 			log_warn("accept: %s", strerror(errno));
 		return;
 	}
-	c = conn_start(&w->env, fd, (struct sockaddr *)&peer, len);
-	if (c == NULL)
+	if (!cluster_stats_admit(w->env.stats, w->env.slot)) {
+		/* Node's maxConnections: over the limit, the socket is closed at once. */
+		log_debug("maxConnections (%ld) reached: closing a new connection",
+			  cluster_stats_max_connections(w->env.stats));
+		close(fd);
 		return;
+	}
+	/* Keys replaced since the last accept apply from this connection on. */
+	if (ticket_keys_refresh(w->setup->ticket_keys, &w->ticket_key))
+		log_debug("ticket keys: now generation %llu", (unsigned long long)w->ticket_key.generation);
+	c = conn_start(&w->env, fd, (struct sockaddr *)&peer, len);
+	if (c == NULL) {
+		cluster_stats_release(w->env.stats, w->env.slot);
+		return;
+	}
 	conn_list_link(&w->conns, c);
 	w->n_conns++;
 }
@@ -169,6 +183,10 @@ static int worker_init(struct worker *w, const struct worker_setup *setup)
 	w->env = (struct conn_env){ .cfg = setup->cfg, .tls = setup->tls, .log = &w->log,
 				    .on_close = worker_on_conn_closed, .owner = w };
 	w->env.backend = setup->backend;
+	w->env.stats = setup->stats;
+	w->env.slot = setup->number - 1;
+	w->env.ticket_key = &w->ticket_key;
+	ticket_keys_refresh(setup->ticket_keys, &w->ticket_key);
 	w->loop = ev_loop_new(EVFLAG_AUTO);
 	if (w->loop == NULL)
 		return TLSD_ERR_INTERNAL;

@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/cluster_stats.h"
 #include "common/config.h"
+#include "common/ticket_keys.h"
 #include "worker/access_log.h"
 #include "worker/backend.h"
 #include "worker/tls_server.h"
@@ -30,6 +32,8 @@ struct worker_setup {
 	const int *listen_fds;
 	size_t n_listen;
 	int access_log_fd;		/* -1: off */
+	const struct ticket_keys *ticket_keys;	/* shared; copied on accept when changed */
+	struct cluster_stats *stats;		/* shared; this worker writes slot number - 1 */
 };
 
 /* worker_startup_signals: the signals the master blocks across fork and

@@ -1,0 +1,98 @@
+/* cluster_stats.h - per-worker counters and the connection limit, in one
+ * shared memory mapping that the master creates before it forks.
+ *
+ * Each worker owns one slot (worker number - 1) and is its only writer, so
+ * counting costs no lock and no contended cache line; a reader sums the
+ * slots. A slot outlives its worker: the replacement counts on in it, so a
+ * dead worker's figures stay in the totals.
+ *
+ * maxConnections holds across all workers exactly: a worker admits a
+ * connection under one robust process-shared mutex, after summing what
+ * every worker has open. A worker that dies holding it cannot wedge the
+ * others (EOWNERDEAD: the counters are single words, always consistent);
+ * the master zeroes a dead worker's open count when it reaps it.
+ */
+#ifndef TLSD_COMMON_CLUSTER_STATS_H
+#define TLSD_COMMON_CLUSTER_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+
+/* Counters that only grow (SPEC /v1/stats names in comments). */
+enum cluster_counter {
+	CS_CONN_TOTAL,		/* connections.total: admitted */
+	CS_CONN_REJECTED,	/* connections.rejected: over maxConnections */
+	CS_HS_FULL,		/* handshakes.full */
+	CS_HS_RESUMED_ID,	/* handshakes.resumed_session_id */
+	CS_HS_RESUMED_TICKET,	/* handshakes.resumed_ticket */
+	CS_HS_FAILED,		/* handshakes.failed */
+	CS_HS_TIMEOUT,		/* handshakes.timeout */
+	CS_BYTES_IN,		/* bytes.in: cleartext from clients */
+	CS_BYTES_OUT,		/* bytes.out: cleartext to clients */
+	CS_RENEG_ACCEPTED,	/* renegotiations.accepted */
+	CS_RENEG_REFUSED,	/* renegotiations.refused */
+	CS_COUNTERS
+};
+
+struct cluster_stats;
+
+/* One worker's figures, or (pid 0, restarts summed) the whole server's. */
+struct cluster_figures {
+	pid_t pid;		/* 0: not running */
+	uint64_t restarts;
+	uint64_t current;	/* connections open now */
+	uint64_t counters[CS_COUNTERS];
+};
+
+/* cluster_stats_create: map slots for <workers> workers (1..1024) with the
+ * connection limit <max_connections> (0: none) into *<out>. Returns 0,
+ * TLSD_ERR_CONFIG (bad numbers) or TLSD_ERR_IO (mmap, pthread). */
+int cluster_stats_create(int workers, long max_connections, struct cluster_stats **out) TLSD_MUST_CHECK;
+
+/* cluster_stats_destroy: unmap (NULL is fine). */
+void cluster_stats_destroy(struct cluster_stats *cs);
+
+/* cluster_stats_workers: the number of slots. */
+int cluster_stats_workers(const struct cluster_stats *cs);
+
+/* ---- a worker, on its own <slot> only ---- */
+
+/* cluster_stats_add: counters[<which>] += <n>. No lock. */
+void cluster_stats_add(struct cluster_stats *cs, int slot, enum cluster_counter which, uint64_t n);
+
+/* cluster_stats_admit: count one accepted connection against the limit.
+ * true: admitted (open count and CS_CONN_TOTAL incremented); false: over
+ * maxConnections (CS_CONN_REJECTED incremented): the caller closes it. */
+bool cluster_stats_admit(struct cluster_stats *cs, int slot);
+
+/* cluster_stats_release: an admitted connection closed. */
+void cluster_stats_release(struct cluster_stats *cs, int slot);
+
+/* ---- the master ---- */
+
+/* cluster_stats_worker_started: <slot> now runs as <pid>; every start
+ * after the first counts as a restart. */
+void cluster_stats_worker_started(struct cluster_stats *cs, int slot, pid_t pid);
+
+/* cluster_stats_worker_exited: <slot>'s process is gone (reaped): its open
+ * connections went with it. Call only once it cannot run any more. */
+void cluster_stats_worker_exited(struct cluster_stats *cs, int slot);
+
+/* cluster_stats_set_max_connections: a new limit (>= 0, 0: none) for every
+ * connection admitted from now on; open ones are not closed. */
+void cluster_stats_set_max_connections(struct cluster_stats *cs, long max_connections);
+
+/* ---- anyone ---- */
+
+long cluster_stats_max_connections(const struct cluster_stats *cs);
+
+/* cluster_stats_worker: <slot>'s figures into *<out>. */
+void cluster_stats_worker(const struct cluster_stats *cs, int slot, struct cluster_figures *out);
+
+/* cluster_stats_totals: every slot summed into *<out> (pid 0). */
+void cluster_stats_totals(const struct cluster_stats *cs, struct cluster_figures *out);
+
+#endif
