@@ -28,6 +28,7 @@ struct cluster_stats {
 	int32_t workers;
 	uint64_t map_size;
 	int64_t max_connections;
+	uint64_t lock_recoveries;
 	pthread_mutex_t admit_lock;
 	struct cs_slot slots[] __attribute__((aligned(64)));
 };
@@ -114,8 +115,10 @@ static int cs_lock(struct cluster_stats *cs)
 {
 	int rc = pthread_mutex_lock(&cs->admit_lock);
 
-	if (rc == EOWNERDEAD)
+	if (rc == EOWNERDEAD) {
+		cs_bump(&cs->lock_recoveries, 1);
 		rc = pthread_mutex_consistent(&cs->admit_lock);
+	}
 	return rc == 0 ? TLSD_OK : TLSD_ERR_IO;
 }
 
@@ -182,6 +185,11 @@ void cluster_stats_set_max_connections(struct cluster_stats *cs, long max_connec
 long cluster_stats_max_connections(const struct cluster_stats *cs)
 {
 	return (long)__atomic_load_n(&cs->max_connections, __ATOMIC_ACQUIRE);
+}
+
+uint64_t cluster_stats_lock_recoveries(const struct cluster_stats *cs)
+{
+	return cs_load(&cs->lock_recoveries);
 }
 
 void cluster_stats_worker(const struct cluster_stats *cs, int slot, struct cluster_figures *out)

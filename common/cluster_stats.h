@@ -89,6 +89,10 @@ void cluster_stats_set_max_connections(struct cluster_stats *cs, long max_connec
 
 long cluster_stats_max_connections(const struct cluster_stats *cs);
 
+/* cluster_stats_lock_recoveries: how often a worker died holding the
+ * admission lock and the next one recovered it. */
+uint64_t cluster_stats_lock_recoveries(const struct cluster_stats *cs);
+
 /* cluster_stats_worker: <slot>'s figures into *<out>. */
 void cluster_stats_worker(const struct cluster_stats *cs, int slot, struct cluster_figures *out);
 
