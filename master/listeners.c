@@ -35,8 +35,9 @@ static int bind_one(const struct addrinfo *ai, bool dual_stack)
 	return fd;
 }
 
-/* open_address: resolve <host>:<port> and bind its first usable address. */
-static int open_address(const char *host, int port, bool dual_stack, struct listener *out,
+/* open_address: resolve <host>:<port> and bind its first usable address;
+ * errors read "<key>: <entry>: <reason>". */
+static int open_address(const char *key, const char *host, int port, bool dual_stack, struct listener *out,
 			const char *entry, struct tlsd_error *err)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
@@ -48,12 +49,12 @@ static int open_address(const char *host, int port, bool dual_stack, struct list
 	snprintf(service, sizeof(service), "%d", port);
 	gai = getaddrinfo(host, service, &hints, &res);
 	if (gai != 0)
-		return tlsd_error_set(err, TLSD_ERR_CONFIG, "listen: %s: %s", entry, gai_strerror(gai));
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s: %s: %s", key, entry, gai_strerror(gai));
 	for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
 		fd = bind_one(ai, dual_stack);
 	freeaddrinfo(res);
 	if (fd < 0)
-		return tlsd_error_set(err, TLSD_ERR_CONFIG, "listen: %s: %s", entry, strerror(-fd));
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s: %s: %s", key, entry, strerror(-fd));
 	out->fd = fd;
 	out->addr_len = sizeof(out->addr);
 	getsockname(fd, (struct sockaddr *)&out->addr, &out->addr_len);
@@ -70,10 +71,19 @@ static int open_entry(const char *entry, struct listener *out, struct tlsd_error
 	if (addr_parse(entry, false, false, &addr, &why) < 0)
 		return tlsd_error_set(err, TLSD_ERR_CONFIG, "listen: %s", why.msg);
 	if (addr.host[0] != '\0')
-		return open_address(addr.host, addr.port, false, out, entry, err);
-	if (open_address("::", addr.port, true, out, entry, NULL) == TLSD_OK)
+		return open_address("listen", addr.host, addr.port, false, out, entry, err);
+	if (open_address("listen", "::", addr.port, true, out, entry, NULL) == TLSD_OK)
 		return TLSD_OK;
-	return open_address("0.0.0.0", addr.port, false, out, entry, err);
+	return open_address("listen", "0.0.0.0", addr.port, false, out, entry, err);
+}
+
+int listener_open_tcp(const char *key, const char *host, int port, struct listener *out,
+		      struct tlsd_error *err)
+{
+	char entry[300];
+
+	snprintf(entry, sizeof(entry), strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+	return open_address(key, host, port, false, out, entry, err);
 }
 
 int listeners_open(const struct tlsd_str_list *listen, struct listeners *out, struct tlsd_error *err)

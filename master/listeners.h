@@ -32,6 +32,12 @@ struct listeners {
 int listeners_open(const struct tlsd_str_list *listen, struct listeners *out,
 		   struct tlsd_error *err) TLSD_MUST_CHECK;
 
+/* listener_open_tcp: one listening socket on <host>:<port> (the first
+ * address <host> resolves to), as listeners_open makes them; errors read
+ * "<key>: HOST:PORT: <reason>". */
+int listener_open_tcp(const char *key, const char *host, int port, struct listener *out,
+		      struct tlsd_error *err) TLSD_MUST_CHECK;
+
 /* listeners_close: close every socket and free <ls>. */
 void listeners_close(struct listeners *ls);
 

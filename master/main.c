@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <ev.h>
 
 #include <gnutls/gnutls.h>
 
@@ -15,6 +18,7 @@
 #include "common/creds.h"
 #include "common/log.h"
 #include "common/ticket_keys.h"
+#include "ctl/control.h"
 #include "master/cli.h"
 #include "master/listeners.h"
 #include "master/supervisor.h"
@@ -32,6 +36,7 @@ struct master {
 	struct ticket_keys *ticket_keys;
 	struct cluster_stats *stats;
 	struct listeners listeners;
+	struct control *control;
 	struct backend backend;
 	bool has_backend;
 	int access_log_fd;
@@ -117,6 +122,22 @@ static int print_check(const struct master *m)
 	return 0;
 }
 
+/* open_control: the control endpoint on the master's loop (the one the
+ * supervisor runs), announced like the listeners. */
+static int open_control(struct master *m, struct tlsd_error *err)
+{
+	struct api_env env = {
+		.cfg = &m->cfg, .ticket_keys = m->ticket_keys, .stats = m->stats,
+		.session_cache = m->session_cache, .listeners = &m->listeners,
+		.started_at = (double)time(NULL), .priority_text = tls_server_priority_text(m->tls),
+	};
+
+	GUARD(control_open(&env, ev_default_loop(0), &m->control, err));
+	if (m->control != NULL)
+		printf("control %s\n", control_address(m->control));
+	return TLSD_OK;
+}
+
 static int serve(struct master *m, struct tlsd_error *err)
 {
 	struct supervisor_setup setup = {
@@ -131,6 +152,8 @@ static int serve(struct master *m, struct tlsd_error *err)
 		return fail("", err);
 	for (size_t i = 0; i < m->listeners.n; i++)
 		printf("listening %s\n", m->listeners.items[i].text);
+	if (open_control(m, err) < 0)
+		return fail("", err);
 	fflush(stdout);
 	setup.access_log_fd = m->access_log_fd;
 	return supervisor_run(&setup);
@@ -138,6 +161,7 @@ static int serve(struct master *m, struct tlsd_error *err)
 
 static void release(struct master *m)
 {
+	control_close(m->control);
 	listeners_close(&m->listeners);
 	if (m->access_log_fd > STDERR_FILENO)
 		close(m->access_log_fd);

@@ -60,6 +60,36 @@ static void forget_master_loop(struct supervisor *sup)
 	ev_loop_destroy(sup->loop);
 }
 
+static int compare_fds(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* close_inherited_fds: a worker keeps stdio, the listeners and the access
+ * log, nothing else of the master's (the control endpoint's sockets and
+ * epoll descriptor, connections to it in progress). */
+static void close_inherited_fds(const struct supervisor_setup *s)
+{
+	int keep[s->listeners->n + 4];
+	size_t n = 0;
+	unsigned first = 0;
+
+	keep[n++] = STDIN_FILENO;
+	keep[n++] = STDOUT_FILENO;
+	keep[n++] = STDERR_FILENO;
+	if (s->access_log_fd > STDERR_FILENO)
+		keep[n++] = s->access_log_fd;
+	for (size_t i = 0; i < s->listeners->n; i++)
+		keep[n++] = s->listeners->items[i].fd;
+	qsort(keep, n, sizeof(int), compare_fds);
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)keep[i] > first)
+			close_range(first, (unsigned)keep[i] - 1, 0);
+		first = (unsigned)keep[i] + 1;
+	}
+	close_range(first, ~0u, 0);
+}
+
 static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t master)
 {
 	const struct supervisor_setup *s = sup->setup;
@@ -71,6 +101,7 @@ static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t ma
 	};
 
 	forget_master_loop(sup);
+	close_inherited_fds(s);
 	if (fds == NULL)
 		_exit(1);
 	for (size_t i = 0; i < s->listeners->n; i++)

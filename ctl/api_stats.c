@@ -1,0 +1,76 @@
+/* api_stats.c - the /v1/stats object from common/cluster_stats and the
+ * session cache. */
+#include "ctl/api_stats.h"
+
+#include <time.h>
+
+static json_t *counter(uint64_t value)
+{
+	return json_integer((json_int_t)value);
+}
+
+static json_t *workers_json(const struct api_env *env)
+{
+	json_t *list = json_array();
+	struct cluster_figures w;
+
+	for (int slot = 0; list != NULL && slot < cluster_stats_workers(env->stats); slot++) {
+		cluster_stats_worker(env->stats, slot, &w);
+		json_array_append_new(list, json_pack("{s:i, s:o, s:o, s:o}", "pid", (int)w.pid,
+						      "connections", counter(w.current),
+						      "accepted", counter(w.counters[CS_CONN_TOTAL]),
+						      "restarts", counter(w.restarts)));
+	}
+	return list;
+}
+
+static json_t *handshakes_json(const struct cluster_figures *t)
+{
+	const uint64_t *c = t->counters;
+
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "full", counter(c[CS_HS_FULL]),
+			 "resumed", counter(c[CS_HS_RESUMED_ID] + c[CS_HS_RESUMED_TICKET]),
+			 "resumed_session_id", counter(c[CS_HS_RESUMED_ID]),
+			 "resumed_ticket", counter(c[CS_HS_RESUMED_TICKET]),
+			 "failed", counter(c[CS_HS_FAILED]), "timeout", counter(c[CS_HS_TIMEOUT]));
+}
+
+static json_t *session_cache_json(const struct api_env *env)
+{
+	struct session_cache_stats st;
+
+	session_cache_stats(env->session_cache, &st);
+	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "entries", counter(st.entries),
+			 "capacity", counter(st.capacity), "hits", counter(st.hits),
+			 "misses", counter(st.misses), "evictions", counter(st.evictions));
+}
+
+json_t *api_stats_json(const struct api_env *env)
+{
+	struct cluster_figures t;
+	const uint64_t *c = t.counters;
+	double uptime = (double)time(NULL) - env->started_at;
+
+	cluster_stats_totals(env->stats, &t);
+	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:{s:o}, s:{s:o, s:o}}",
+			 "uptime_s", (json_int_t)(uptime < 0 ? 0 : uptime),
+			 "workers", workers_json(env),
+			 "connections", "current", counter(t.current), "total", counter(c[CS_CONN_TOTAL]),
+			 "rejected", counter(c[CS_CONN_REJECTED]),
+			 "handshakes", handshakes_json(&t),
+			 "bytes", "in", counter(c[CS_BYTES_IN]), "out", counter(c[CS_BYTES_OUT]),
+			 "session_cache", session_cache_json(env),
+			 "ticket_keys", "generation", counter(ticket_keys_generation(env->ticket_keys)),
+			 "renegotiations", "accepted", counter(c[CS_RENEG_ACCEPTED]),
+			 "refused", counter(c[CS_RENEG_REFUSED]));
+}
+
+void api_stats_get(const struct api_env *env, const struct api_request *req, struct api_reply *reply)
+{
+	json_t *stats = api_stats_json(env);
+
+	if (stats == NULL)
+		api_reply_error(reply, 500, "internal", "out of memory");
+	else
+		api_reply_json(reply, 200, stats);
+}

@@ -1,0 +1,411 @@
+/* control.c - libmicrohttpd in the master's libev loop: socket, request
+ * bodies, the Origin/Host/token gate, routing and replies. */
+#include "ctl/control.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "common/addr.h"
+#include "common/log.h"
+#include "ctl/api_server.h"
+#include "ctl/api_stats.h"
+#include "ctl/api_ticket_keys.h"
+#include "ctl/control_auth.h"
+
+#define CONTROL_CONNECTIONS_MAX 64
+#define CONTROL_IDLE_TIMEOUT_S 30
+#define CONTROL_BACKLOG 64
+
+struct route {
+	const char *path;
+	const char *method;
+	api_handler handler;
+	bool public;		/* no token needed (GET /healthz) */
+};
+
+static const struct route routes[] = {
+	{ "/healthz", "GET", api_server_healthz, true },
+	{ "/v1/stats", "GET", api_stats_get, false },
+	{ "/v1/ticket-keys", "GET", api_ticket_keys_get, false },
+	{ "/v1/ticket-keys", "PUT", api_ticket_keys_put, false },
+	{ "/v1/ticket-keys/rotate", "POST", api_ticket_keys_rotate, false },
+	{ "/v1/address", "GET", api_server_address, false },
+	{ "/v1/max-connections", "GET", api_server_max_connections_get, false },
+	{ "/v1/max-connections", "PUT", api_server_max_connections_put, false },
+	{ "/v1/close", "POST", api_server_close, false },
+};
+
+struct control {
+	struct api_env env;
+	struct ev_loop *loop;
+	struct MHD_Daemon *mhd;
+	ev_io io;
+	ev_timer timer;
+	int fd;
+	bool tcp;		/* token required */
+	char token[CONTROL_TOKEN_MAX];
+	char address[128];
+	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* One request while its body arrives. */
+struct control_request {
+	char *body;
+	size_t len;
+	bool too_large;
+	bool stop_after;	/* POST /v1/close: stop once the answer is out */
+};
+
+/* ---- replies ---- */
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_reply *reply)
+{
+	char *text = reply->json ? json_dumps(reply->json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	const char *body = reply->json ? text : (reply->text ? reply->text : "");
+	size_t len = body ? strlen(body) : 0;
+	char *with_newline = malloc(len + 2);
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+
+	if (with_newline == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	memcpy(with_newline, body ? body : "", len);
+	if (reply->json)
+		with_newline[len++] = '\n';
+	free(text);
+	resp = MHD_create_response_from_buffer(len, with_newline, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(with_newline);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				reply->json ? "application/json" : (reply->content_type ? reply->content_type : "text/plain"));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	rc = MHD_queue_response(conn, (unsigned)reply->status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* ---- routing and the gate ---- */
+
+/* find_route: the route for <path> and <method>; *<path_known> tells a
+ * wrong method (405) from an unknown path (404). */
+static const struct route *find_route(const char *path, const char *method, bool *path_known)
+{
+	*path_known = false;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (strcmp(routes[i].path, path) != 0)
+			continue;
+		*path_known = true;
+		if (strcmp(routes[i].method, method) == 0)
+			return &routes[i];
+	}
+	return NULL;
+}
+
+static bool path_is_public(const char *path, const char *method)
+{
+	bool known;
+	const struct route *r = find_route(path, method, &known);
+
+	return r != NULL && r->public;
+}
+
+/* gate: the refusals every request goes through, in order; false when
+ * <reply> holds one. */
+static bool gate(const struct control *ctl, struct MHD_Connection *conn, const char *path,
+		 const char *method, struct api_reply *reply)
+{
+	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+
+	if (origin != NULL) {
+		api_reply_error(reply, 403, "forbidden", "requests from browsers (Origin header) are refused");
+		return false;
+	}
+	if (!control_host_allowed(host)) {
+		api_reply_error(reply, 403, "forbidden", "Host \"%s\" is not a loopback name or address", host);
+		return false;
+	}
+	if (ctl->tcp && !path_is_public(path, method) && !control_token_matches(ctl->token, auth)) {
+		api_reply_error(reply, 401, "unauthorized", auth ? "wrong token" :
+				"missing \"Authorization: Bearer TOKEN\" (the token is in control.token)");
+		return false;
+	}
+	return true;
+}
+
+static void dispatch(struct control *ctl, struct MHD_Connection *conn, const char *path, const char *method,
+		     struct control_request *cr, struct api_reply *reply)
+{
+	struct api_request req = { method, path, cr->body ? cr->body : "", cr->len };
+	bool path_known;
+	const struct route *r;
+
+	if (!gate(ctl, conn, path, method, reply))
+		return;
+	r = find_route(path, method, &path_known);
+	if (r == NULL && path_known)
+		api_reply_error(reply, 405, "method_not_allowed", "%s does not take %s", path, method);
+	else if (r == NULL)
+		api_reply_error(reply, 404, "not_found", "no endpoint %s", path);
+	else if (cr->too_large)
+		api_reply_error(reply, 413, "payload_too_large", "body: over %d bytes", CONTROL_BODY_MAX);
+	else
+		r->handler(&ctl->env, &req, reply);
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+static bool append_body(struct control_request *cr, const char *data, size_t len)
+{
+	char *grown;
+
+	if (cr->too_large || cr->len + len > CONTROL_BODY_MAX) {
+		cr->too_large = true;
+		return true;
+	}
+	grown = realloc(cr->body, cr->len + len + 1);
+	if (grown == NULL)
+		return false;
+	memcpy(grown + cr->len, data, len);
+	cr->len += len;
+	grown[cr->len] = '\0';
+	cr->body = grown;
+	return true;
+}
+
+/* announced_too_large: a Content-Length over the limit is refused before
+ * the body is read. */
+static bool announced_too_large(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return cl != NULL && strtoull(cl, NULL, 10) > CONTROL_BODY_MAX;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **req_cls)
+{
+	struct control *ctl = cls;
+	struct control_request *cr = *req_cls;
+	struct api_reply reply = { 0 };
+	enum MHD_Result rc;
+
+	if (cr == NULL) {
+		cr = calloc(1, sizeof(*cr));
+		if (cr == NULL)
+			return MHD_NO;
+		*req_cls = cr;
+		if (!announced_too_large(conn))
+			return MHD_YES;
+		cr->too_large = true;
+	} else if (*upload_data_size > 0) {
+		bool ok = append_body(cr, upload_data, *upload_data_size);
+
+		*upload_data_size = 0;
+		return ok ? MHD_YES : MHD_NO;
+	}
+	dispatch(ctl, conn, url, method, cr, &reply);
+	log_debug("control: %s %s -> %d", method, url, reply.status);
+	cr->stop_after = reply.stop_after && reply.status < 300;
+	rc = send_reply(conn, &reply);
+	api_reply_free(&reply);
+	return rc;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct control_request *cr = *req_cls;
+
+	if (cr == NULL)
+		return;
+	/* The master's one graceful stop, SIGTERM's, once the 202 is out. */
+	if (cr->stop_after)
+		kill(getpid(), SIGTERM);
+	free(cr->body);
+	free(cr);
+	*req_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_debug("control: %s", msg);
+}
+
+/* ---- the event loop ---- */
+
+/* control_run: let libmicrohttpd work, then wake up again by its timeout
+ * (0 when it still has work queued). */
+static void control_run(struct control *ctl)
+{
+	MHD_UNSIGNED_LONG_LONG ms = 0;
+
+	MHD_run(ctl->mhd);
+	ev_timer_stop(ctl->loop, &ctl->timer);
+	if (MHD_get_timeout(ctl->mhd, &ms) == MHD_YES) {
+		ev_timer_set(&ctl->timer, (double)ms / 1000.0, 0.0);
+		ev_timer_start(ctl->loop, &ctl->timer);
+	}
+}
+
+static void on_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	control_run(w->data);
+}
+
+static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	control_run(w->data);
+}
+
+/* ---- the socket ---- */
+
+static int open_unix(struct control *ctl, const char *path, struct tlsd_error *err)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old_mask;
+	int fd, rc;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	/* A socket file left by an earlier run that did not stop cleanly. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return tlsd_error_set(err, TLSD_ERR_IO, "control.listen: unix:%s: %s", path, strerror(errno));
+	old_mask = umask(0177);	/* born 0600: no window with looser access */
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old_mask);
+	if (rc < 0 || listen(fd, CONTROL_BACKLOG) < 0) {
+		rc = tlsd_error_set(err, TLSD_ERR_CONFIG, "control.listen: unix:%s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	ctl->fd = fd;
+	snprintf(ctl->unix_path, sizeof(ctl->unix_path), "%s", path);
+	snprintf(ctl->address, sizeof(ctl->address), "unix:%s", path);
+	return TLSD_OK;
+}
+
+static int open_tcp(struct control *ctl, const struct tlsd_addr *addr, struct tlsd_error *err)
+{
+	struct listener l;
+	bool created = false;
+
+	GUARD(control_token_load(ctl->env.cfg, ctl->token, &created, err));
+	GUARD(listener_open_tcp("control.listen", addr->host, addr->port, &l, err));
+	ctl->fd = l.fd;
+	ctl->tcp = true;
+	snprintf(ctl->address, sizeof(ctl->address), "%s", l.text);
+	if (created) {
+		char path[4096];
+
+		control_token_path(ctl->env.cfg, path, sizeof(path));
+		log_info("control: created the token file %s (mode 0600)", path);
+	}
+	return TLSD_OK;
+}
+
+static int open_socket(struct control *ctl, struct tlsd_error *err)
+{
+	struct tlsd_addr addr;
+	struct tlsd_error why;
+
+	if (addr_parse(ctl->env.cfg->control_listen, true, false, &addr, &why) < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "control.listen: %s", why.msg);
+	if (addr.kind == TLSD_ADDR_UNIX)
+		return open_unix(ctl, addr.path, err);
+	return open_tcp(ctl, &addr, err);
+}
+
+static int start_mhd(struct control *ctl, struct tlsd_error *err)
+{
+	const union MHD_DaemonInfo *info;
+
+	ctl->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, ctl,
+				    MHD_OPTION_LISTEN_SOCKET, ctl->fd,
+				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, ctl,
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONTROL_CONNECTIONS_MAX,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONTROL_IDLE_TIMEOUT_S,
+				    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, ctl,
+				    MHD_OPTION_END);
+	if (ctl->mhd == NULL)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "control.listen: %s: libmicrohttpd did not start",
+				      ctl->address);
+	ctl->fd = -1;	/* libmicrohttpd owns (and closes) the listening socket now */
+	info = MHD_get_daemon_info(ctl->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (info == NULL)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "control.listen: libmicrohttpd gives no epoll descriptor");
+	ev_io_init(&ctl->io, on_io, info->epoll_fd, EV_READ);
+	ctl->io.data = ctl;
+	ev_init(&ctl->timer, on_timer);
+	ctl->timer.data = ctl;
+	ev_io_start(ctl->loop, &ctl->io);
+	return TLSD_OK;
+}
+
+int control_open(const struct api_env *env, struct ev_loop *loop, struct control **out, struct tlsd_error *err)
+{
+	struct control *ctl;
+	int rc;
+
+	*out = NULL;
+	if (strcmp(env->cfg->control_listen, "off") == 0)
+		return TLSD_OK;
+	ctl = calloc(1, sizeof(*ctl));
+	if (ctl == NULL)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "control: out of memory");
+	ctl->env = *env;
+	ctl->loop = loop;
+	ctl->fd = -1;
+	GUARD_GOTO(open_socket(ctl, err), rc, fail);
+	GUARD_GOTO(start_mhd(ctl, err), rc, fail);
+	*out = ctl;
+	return TLSD_OK;
+fail:
+	control_close(ctl);
+	return rc;
+}
+
+const char *control_address(const struct control *ctl)
+{
+	return ctl->address;
+}
+
+void control_close(struct control *ctl)
+{
+	if (ctl == NULL)
+		return;
+	if (ctl->mhd != NULL) {
+		ev_io_stop(ctl->loop, &ctl->io);
+		ev_timer_stop(ctl->loop, &ctl->timer);
+		MHD_stop_daemon(ctl->mhd);
+	}
+	if (ctl->fd >= 0)
+		close(ctl->fd);
+	if (ctl->unix_path[0] != '\0')
+		unlink(ctl->unix_path);
+	explicit_bzero(ctl->token, sizeof(ctl->token));
+	free(ctl);
+}
