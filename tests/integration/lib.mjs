@@ -262,6 +262,8 @@ class Tlsd {
     this.ports = [];
     this.listening = []; // [{host, port}]
     this.workers = null; // from the ready line
+    this.control = null; // "127.0.0.1:PORT" or "unix:/path", from the control line
+    this.stateDir = opts.stateDir ?? null;
     this.stdout = '';
     this.stderr = '';
     this.logs = []; // parsed JSON lines (stdout, or accessLog file when tailed)
@@ -312,6 +314,8 @@ class Tlsd {
         this.ports.push(port);
         this.listening.push({ host: m[1] || m[2], port });
       }
+      m = /^control (\S+)\s*$/.exec(line);
+      if (m) this.control = m[1];
       m = /^ready pid=(\d+) workers=(\d+)/.exec(line);
       if (m) {
         this.readyPid = Number(m[1]);
@@ -327,6 +331,42 @@ class Tlsd {
 
   get port() {
     return this.ports[0];
+  }
+
+  // token(): the control token tlsd created in its state dir.
+  token() {
+    return fs.readFileSync(path.join(this.stateDir, 'control.token'), 'utf8').trim();
+  }
+
+  // api(method, urlPath, {body, token, headers, raw}): one request to the
+  // control endpoint with curl; resolves with {status, json, text}. body is
+  // sent as JSON (or as is when a string/Buffer); token defaults to the
+  // state dir's (false: none).
+  async api(method, urlPath, opts = {}) {
+    const args = ['-sS', '-o', '-', '-w', '\n%{http_code}', '-X', method, '--max-time', String(ms(10000) / 1000)];
+    const unix = this.control.startsWith('unix:');
+    if (unix) args.push('--unix-socket', this.control.slice(5));
+    const token = opts.token === undefined ? (unix ? false : this.token()) : opts.token;
+    if (token !== false) args.push('-H', `Authorization: Bearer ${token}`);
+    for (const h of opts.headers || []) args.push('-H', h);
+    let input;
+    if (opts.body !== undefined) {
+      input = typeof opts.body === 'string' || Buffer.isBuffer(opts.body) ? opts.body : JSON.stringify(opts.body);
+      args.push('--data-binary', '@-');
+    }
+    args.push(`http://${unix ? 'localhost' : this.control}${urlPath}`);
+    const r = await runTool('curl', args, { input: input ?? '', timeout: ms(15000) });
+    const cut = r.stdout.lastIndexOf('\n');
+    const text = r.stdout.slice(0, cut);
+    const status = Number(r.stdout.slice(cut + 1));
+    if (!status) throw new Error(`curl ${args.join(' ')} failed: ${r.stderr}`);
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      /* text answer */
+    }
+    return { status, json, text };
   }
 
   // _until(check, ms, what): resolves with check()'s first truthy result;
@@ -479,7 +519,15 @@ function buildArgs(opts) {
       ? cfg : writeConfig(cfg));
   }
   const extra = opts.args || [];
-  if (!extra.includes('--control')) args.push('--control', 'off');
+  if (opts.control && !extra.includes('--control')) {
+    args.push('--control', opts.control === true ? '127.0.0.1:0' : opts.control);
+  } else if (!extra.includes('--control')) {
+    args.push('--control', 'off');
+  }
+  if (opts.control && !extra.includes('--state-dir')) {
+    opts.stateDir = opts.stateDir ?? path.join(tmpdir(), 'state');
+    args.push('--state-dir', opts.stateDir);
+  }
   const cfgListen = opts.config && typeof opts.config === 'object' && opts.config.listen;
   if (!extra.includes('--listen') && !cfgListen) args.push('--listen', '127.0.0.1:0');
   if (opts.workers !== undefined) args.push('--workers', String(opts.workers));
@@ -915,6 +963,34 @@ export function gotServerHello(out) {
 
 export function cleanEnv() {
   return { ...process.env };
+}
+
+// sessionFrom(port, opts): one full handshake; resolves with the session
+// Node got (for TLS 1.3 it arrives after the handshake, with the ticket).
+export function sessionFrom(port, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, ...opts });
+    s.once('session', (session) => {
+      resolve(session);
+      s.end();
+    });
+    s.on('data', () => {});
+    s.once('error', reject);
+  });
+}
+
+// resumedWith(port, session, opts): true when a handshake offering
+// <session> was resumed by the server.
+export function resumedWith(port, session, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, session, ...opts },
+      () => {
+        resolve(s.isSessionReused());
+        s.end();
+      });
+    s.on('data', () => {});
+    s.once('error', reject);
+  });
 }
 
 // opensslReuses(port, flags, n): one `openssl s_client -sess_out` handshake,

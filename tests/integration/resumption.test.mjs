@@ -4,38 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import tls from 'node:tls';
-import { startTlsd, expectStartFailure, ecCreds, opensslReuses, waitFor, ms } from './lib.mjs';
+import { startTlsd, expectStartFailure, ecCreds, opensslReuses, sessionFrom, resumedWith, waitFor, ms } from './lib.mjs';
 
 const RECONNECTS = 40;
-
-// sessionFrom(port, opts): one full handshake; resolves with the session
-// Node got (for TLS 1.3 it arrives after the handshake, with the ticket).
-function sessionFrom(port, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, ...opts });
-    s.once('session', (session) => {
-      resolve(session);
-      s.end();
-    });
-    s.on('data', () => {});
-    s.once('error', reject);
-  });
-}
-
-// resumedWith(port, session, opts): true when a handshake offering
-// <session> was resumed by the server.
-function resumedWith(port, session, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, session, ...opts },
-      () => {
-        resolve(s.isSessionReused());
-        s.end();
-      });
-    s.on('data', () => {});
-    s.once('error', reject);
-  });
-}
 
 async function countResumed(port, session, opts) {
   let resumed = 0;
