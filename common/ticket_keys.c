@@ -6,6 +6,7 @@
  */
 #include "common/ticket_keys.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,9 +17,12 @@
 #define TK_MAGIC 0x544b5331u	/* "TKS1" */
 #define TK_KEY_WORDS (TICKET_KEYS_SIZE / 8)
 #define TK_MASTER_WORDS (TICKET_MASTER_SIZE / 8)
-/* A reader gives up after this many tries: only a writer that died inside
- * its write (the master itself) can keep the counter odd that long. */
-#define TK_READ_TRIES 1000000
+/* A reader spins this many times, then yields the CPU to let a writer
+ * that was preempted mid-write finish; it gives up after TK_READ_TRIES:
+ * only a writer that died inside its write (the master itself) keeps the
+ * counter odd that long. */
+#define TK_READ_SPINS 100
+#define TK_READ_TRIES 100000
 
 struct ticket_keys {
 	uint32_t magic, pad_;
@@ -53,6 +57,8 @@ static int tk_read(const struct ticket_keys *tk, struct tk_snapshot *out)
 	for (long tries = 0; tries < TK_READ_TRIES; tries++) {
 		uint64_t before = __atomic_load_n(&tk->seq, __ATOMIC_ACQUIRE);
 
+		if (tries >= TK_READ_SPINS)
+			sched_yield();
 		if (before & 1)
 			continue;
 		out->generation = __atomic_load_n(&tk->generation, __ATOMIC_RELAXED);

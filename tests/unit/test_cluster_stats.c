@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,6 +128,7 @@ static void admitter(struct cluster_stats *cs, int slot, uint64_t *peak)
 {
 	struct cluster_figures all;
 
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive a failed test */
 	for (int i = 0; i < ATTEMPTS; i++) {
 		if (!cluster_stats_admit(cs, slot))
 			continue;
@@ -171,6 +173,7 @@ static void test_limit_holds_across_processes(void **state)
  * often lands inside the admission lock. */
 static void churner(struct cluster_stats *cs, int slot)
 {
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive a failed test */
 	for (;;)
 		if (cluster_stats_admit(cs, slot))
 			cluster_stats_release(cs, slot);
