@@ -34,6 +34,8 @@ enum cluster_counter {
 	CS_BYTES_OUT,		/* bytes.out: cleartext to clients */
 	CS_RENEG_ACCEPTED,	/* renegotiations.accepted */
 	CS_RENEG_REFUSED,	/* renegotiations.refused */
+	CS_HS_TLS12,		/* handshakes.by_version.TLSv1.2: completed, full or resumed */
+	CS_HS_TLS13,		/* handshakes.by_version.TLSv1.3 */
 	CS_COUNTERS
 };
 

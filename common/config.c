@@ -905,11 +905,12 @@ static int check_context(const struct parser *p, const char *name,
 			 const struct tlsd_context_config *all, size_t i)
 {
 	const struct tlsd_context_config *c = &all[i];
-	char prefix[NAME_LEN];
+	char prefix[NAME_LEN] = "";
 
+	if (name[0] != '\0')
+		name_fmt(prefix, "%s.", name);
 	if (c->hostname == NULL)
-		return cfg_error(p, "%s.hostname: required", name);
-	name_fmt(prefix, "%s.", name);
+		return cfg_error(p, "%shostname: required", prefix);
 	GUARD(check_pairs(p, prefix, &c->keys, &c->certs, c->pfx, "or pfx"));
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(all[j].hostname, c->hostname) == 0)
@@ -1141,6 +1142,40 @@ static void context_free(struct tlsd_context_config *c)
 	free(c->ocsp);
 	free_secret(c->passphrase);
 	free(c->pfx);
+}
+
+static int absolute_dir(const char *dir, char **out, struct tlsd_error *err);
+
+int config_parse_context(json_t *obj, const char *base_dir, struct tlsd_context_config *out,
+			 struct tlsd_error *err)
+{
+	struct tlsd_context_config tmp;
+	struct parser p = { NULL, err };
+	char *dir = NULL;
+	int rc;
+
+	memset(&tmp, 0, sizeof(tmp));
+	GUARD(absolute_dir(base_dir, &dir, err));
+	p.base_dir = dir;
+	if (!json_is_object(obj))
+		rc = type_error(&p, "context", "an object", obj);
+	else
+		rc = parse_object(&p, "", obj, context_fields, &tmp);
+	if (rc == TLSD_OK)
+		rc = check_context(&p, "", &tmp, 0);
+	if (rc == TLSD_OK) {
+		*out = tmp;
+		memset(&tmp, 0, sizeof(tmp));
+	}
+	context_free(&tmp);
+	free(dir);
+	return rc;
+}
+
+void config_context_free(struct tlsd_context_config *ctx)
+{
+	context_free(ctx);
+	memset(ctx, 0, sizeof(*ctx));
 }
 
 /* free_strings: the plain (not secret) strings of <cfg>. */

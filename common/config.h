@@ -170,6 +170,17 @@ int config_load(struct tlsd_config *cfg, const char *path, json_t *overrides,
  * bytes)". Caller owns it; NULL when out of memory. */
 json_t *config_to_json(const struct tlsd_config *cfg);
 
+/* config_parse_context: one SNI context object (the members of a
+ * "contexts" element; POST /v1/contexts bodies) into <out>, with relative
+ * paths resolved against <base_dir>. Errors name the member without a
+ * prefix ("hostname: required", "key[0]: ..."). On error <out> is
+ * untouched. Release with config_context_free. */
+int config_parse_context(json_t *obj, const char *base_dir, struct tlsd_context_config *out,
+			 struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* config_context_free: release what <ctx> owns (secrets wiped) and zero it. */
+void config_context_free(struct tlsd_context_config *ctx);
+
 /* config_is_inline_pem: true when <value> is inline PEM, not a path. */
 bool config_is_inline_pem(const char *value);
 

@@ -762,6 +762,118 @@ out:
 	return rc;
 }
 
+int creds_load_context(const struct tlsd_context_config *ctx, const char *prefix,
+		       struct tlsd_creds **out, struct tlsd_error *err)
+{
+	struct tlsd_config view;
+	struct tlsd_error why = { "" };
+	int rc;
+
+	/* A view of the context as a config: shallow, never freed. */
+	config_init(&view);
+	view.keys = ctx->keys;
+	view.certs = ctx->certs;
+	view.ca = ctx->ca;
+	view.ocsp = ctx->ocsp;
+	view.passphrase = ctx->passphrase;
+	view.pfx = ctx->pfx;
+	rc = creds_load(&view, out, &why);
+	if (rc < 0)
+		tlsd_error_set(err, rc, "%s%s", prefix, why.msg);
+	return rc;
+}
+
+/* node_time: OpenSSL's (and Node's) "Mar 12 10:00:00 2025 GMT". */
+static void node_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%b %e %H:%M:%S %Y GMT", &tm);
+}
+
+static void hex_colons(const unsigned char *b, size_t n, char *out, size_t size)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && o + 3 < size; i++)
+		o += (size_t)snprintf(out + o, size - o, i ? ":%02X" : "%02X", b[i]);
+}
+
+static void describe_dn(gnutls_x509_crt_t crt, bool issuer, char *out, size_t size)
+{
+	gnutls_datum_t dn = { NULL, 0 };
+	int rc = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) : gnutls_x509_crt_get_dn3(crt, &dn, 0);
+
+	snprintf(out, size, "%.*s", rc < 0 ? 0 : (int)dn.size, rc < 0 ? "" : (const char *)dn.data);
+	gnutls_free(dn.data);
+}
+
+static void describe_serial(gnutls_x509_crt_t crt, char *out, size_t size)
+{
+	unsigned char serial[40];
+	size_t len = sizeof(serial), o = 0;
+
+	out[0] = '\0';
+	if (gnutls_x509_crt_get_serial(crt, serial, &len) < 0)
+		return;
+	for (size_t i = 0; i < len && o + 2 < size; i++)
+		o += (size_t)snprintf(out + o, size - o, "%02X", serial[i]);
+}
+
+static const char *key_type_name(gnutls_pk_algorithm_t pk)
+{
+	switch (pk) {
+	case GNUTLS_PK_RSA: case GNUTLS_PK_RSA_PSS: return "RSA";
+	case GNUTLS_PK_ECDSA: return "EC";
+	case GNUTLS_PK_EDDSA_ED25519: return "Ed25519";
+	case GNUTLS_PK_EDDSA_ED448: return "Ed448";
+	default: return gnutls_pk_get_name(pk) ? gnutls_pk_get_name(pk) : "unknown";
+	}
+}
+
+int creds_describe_der(const gnutls_datum_t *der, struct creds_cert_info *out)
+{
+	gnutls_x509_crt_t crt = NULL;
+	unsigned char fp[32];
+	size_t fp_len = sizeof(fp);
+	int rc = TLSD_ERR_PROTO;
+
+	memset(out, 0, sizeof(*out));
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return TLSD_ERR_INTERNAL;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) < 0)
+		goto out;
+	describe_dn(crt, false, out->subject, sizeof(out->subject));
+	describe_dn(crt, true, out->issuer, sizeof(out->issuer));
+	node_time(gnutls_x509_crt_get_activation_time(crt), out->valid_from, sizeof(out->valid_from));
+	node_time(gnutls_x509_crt_get_expiration_time(crt), out->valid_to, sizeof(out->valid_to));
+	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fp_len) == 0)
+		hex_colons(fp, fp_len, out->fingerprint256, sizeof(out->fingerprint256));
+	describe_serial(crt, out->serial_number, sizeof(out->serial_number));
+	snprintf(out->key_type, sizeof(out->key_type), "%s",
+		 key_type_name((gnutls_pk_algorithm_t)gnutls_x509_crt_get_pk_algorithm(crt, NULL)));
+	rc = TLSD_OK;
+out:
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+size_t creds_certificates(const struct tlsd_creds *creds, struct creds_cert_info *out, size_t max)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < creds->pairs && n < max; i++) {
+		gnutls_datum_t der;
+
+		if (gnutls_certificate_get_crt_raw(creds->cred, i, 0, &der) == 0 &&
+		    creds_describe_der(&der, &out[n]) == 0)
+			n++;
+	}
+	return n;
+}
+
 gnutls_certificate_credentials_t creds_gnutls(const struct tlsd_creds *creds)
 {
 	return creds->cred;

@@ -28,6 +28,32 @@ struct tlsd_creds;
 int creds_load(const struct tlsd_config *cfg, struct tlsd_creds **out,
 	       struct tlsd_error *err) TLSD_MUST_CHECK;
 
+/* creds_load_context: credentials of the SNI context <ctx> (its key/cert
+ * pairs, pfx, ca and ocsp; nothing else of the config applies). Errors
+ * are those of creds_load with <prefix> in front ("contexts[2]." or "").
+ * On error *<out> is NULL. */
+int creds_load_context(const struct tlsd_context_config *ctx, const char *prefix,
+		       struct tlsd_creds **out, struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* What the control API shows of a certificate (Node's names and formats). */
+struct creds_cert_info {
+	char subject[256];		/* RFC 4514: "CN=example.com,O=Example" */
+	char issuer[256];
+	char valid_from[32];		/* "Mar 12 10:00:00 2025 GMT", as Node */
+	char valid_to[32];
+	char fingerprint256[96];	/* "AB:CD:...", 32 bytes */
+	char serial_number[80];		/* uppercase hex, as Node */
+	char key_type[16];		/* "EC", "RSA", "Ed25519", ... */
+};
+
+/* creds_describe_der: fill <out> from one DER certificate. Returns 0 or
+ * TLSD_ERR_PROTO (not a certificate). */
+int creds_describe_der(const gnutls_datum_t *der, struct creds_cert_info *out) TLSD_MUST_CHECK;
+
+/* creds_certificates: the leaf certificate of each key/cert pair, at most
+ * <max> of them, into <out>; returns how many. */
+size_t creds_certificates(const struct tlsd_creds *creds, struct creds_cert_info *out, size_t max);
+
 /* creds_gnutls: the GnuTLS credentials to set on each session. */
 gnutls_certificate_credentials_t creds_gnutls(const struct tlsd_creds *creds);
 

@@ -18,6 +18,7 @@
 #include "common/config.h"
 #include "common/session_cache.h"
 #include "common/ticket_keys.h"
+#include "master/contexts.h"
 #include "master/listeners.h"
 
 /* The master's state the control API reads and changes. */
@@ -29,11 +30,14 @@ struct api_env {
 	const struct listeners *listeners;
 	double started_at;		/* unix time, seconds */
 	const char *priority_text;	/* the GnuTLS priority in use */
+	struct contexts *contexts;	/* SNI contexts (master/contexts.h) */
+	json_t *ciphers;		/* GET /v1/ciphers; made by control_open */
 };
 
 struct api_request {
 	const char *method;
 	const char *path;
+	const char *param;		/* the rest of the path after a prefix route */
 	const char *body;		/* NUL-terminated; "" when none */
 	size_t body_len;
 };

@@ -28,11 +28,12 @@ static json_t *handshakes_json(const struct cluster_figures *t)
 {
 	const uint64_t *c = t->counters;
 
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "full", counter(c[CS_HS_FULL]),
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}}", "full", counter(c[CS_HS_FULL]),
 			 "resumed", counter(c[CS_HS_RESUMED_ID] + c[CS_HS_RESUMED_TICKET]),
 			 "resumed_session_id", counter(c[CS_HS_RESUMED_ID]),
 			 "resumed_ticket", counter(c[CS_HS_RESUMED_TICKET]),
-			 "failed", counter(c[CS_HS_FAILED]), "timeout", counter(c[CS_HS_TIMEOUT]));
+			 "failed", counter(c[CS_HS_FAILED]), "timeout", counter(c[CS_HS_TIMEOUT]),
+			 "by_version", "TLSv1.2", counter(c[CS_HS_TLS12]), "TLSv1.3", counter(c[CS_HS_TLS13]));
 }
 
 static json_t *session_cache_json(const struct api_env *env)

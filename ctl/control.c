@@ -17,6 +17,9 @@
 
 #include "common/addr.h"
 #include "common/log.h"
+#include "ctl/api_ciphers.h"
+#include "ctl/api_metrics.h"
+#include "ctl/api_contexts.h"
 #include "ctl/api_server.h"
 #include "ctl/api_stats.h"
 #include "ctl/api_ticket_keys.h"
@@ -36,6 +39,8 @@ struct route {
 static const struct route routes[] = {
 	{ "/healthz", "GET", api_server_healthz, true },
 	{ "/v1/stats", "GET", api_stats_get, false },
+	{ "/metrics", "GET", api_metrics_get, false },
+	{ "/v1/ciphers", "GET", api_ciphers_get, false },
 	{ "/v1/ticket-keys", "GET", api_ticket_keys_get, false },
 	{ "/v1/ticket-keys", "PUT", api_ticket_keys_put, false },
 	{ "/v1/ticket-keys/rotate", "POST", api_ticket_keys_rotate, false },
@@ -43,6 +48,9 @@ static const struct route routes[] = {
 	{ "/v1/max-connections", "GET", api_server_max_connections_get, false },
 	{ "/v1/max-connections", "PUT", api_server_max_connections_put, false },
 	{ "/v1/close", "POST", api_server_close, false },
+	{ "/v1/contexts", "GET", api_contexts_list, false },
+	{ "/v1/contexts", "POST", api_contexts_add, false },
+	{ "/v1/contexts/", "DELETE", api_contexts_remove, false },	/* + hostname */
 };
 
 struct control {
@@ -100,13 +108,29 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_
 
 /* ---- routing and the gate ---- */
 
+/* route_matches: a route path ending in '/' takes one more segment (the
+ * parameter, e.g. a hostname), which goes to *<param>. */
+static bool route_matches(const struct route *r, const char *path, const char **param)
+{
+	size_t len = strlen(r->path);
+
+	*param = NULL;
+	if (r->path[len - 1] != '/')
+		return strcmp(r->path, path) == 0;
+	if (strncmp(r->path, path, len) != 0 || path[len] == '\0' || strchr(path + len, '/') != NULL)
+		return false;
+	*param = path + len;
+	return true;
+}
+
 /* find_route: the route for <path> and <method>; *<path_known> tells a
  * wrong method (405) from an unknown path (404). */
-static const struct route *find_route(const char *path, const char *method, bool *path_known)
+static const struct route *find_route(const char *path, const char *method, bool *path_known,
+				      const char **param)
 {
 	*path_known = false;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(routes[i].path, path) != 0)
+		if (!route_matches(&routes[i], path, param))
 			continue;
 		*path_known = true;
 		if (strcmp(routes[i].method, method) == 0)
@@ -118,7 +142,8 @@ static const struct route *find_route(const char *path, const char *method, bool
 static bool path_is_public(const char *path, const char *method)
 {
 	bool known;
-	const struct route *r = find_route(path, method, &known);
+	const char *param;
+	const struct route *r = find_route(path, method, &known, &param);
 
 	return r != NULL && r->public;
 }
@@ -151,13 +176,13 @@ static bool gate(const struct control *ctl, struct MHD_Connection *conn, const c
 static void dispatch(struct control *ctl, struct MHD_Connection *conn, const char *path, const char *method,
 		     struct control_request *cr, struct api_reply *reply)
 {
-	struct api_request req = { method, path, cr->body ? cr->body : "", cr->len };
+	struct api_request req = { method, path, NULL, cr->body ? cr->body : "", cr->len };
 	bool path_known;
 	const struct route *r;
 
 	if (!gate(ctl, conn, path, method, reply))
 		return;
-	r = find_route(path, method, &path_known);
+	r = find_route(path, method, &path_known, &req.param);
 	if (r == NULL && path_known)
 		api_reply_error(reply, 405, "method_not_allowed", "%s does not take %s", path, method);
 	else if (r == NULL)
@@ -377,6 +402,7 @@ int control_open(const struct api_env *env, struct ev_loop *loop, struct control
 	if (ctl == NULL)
 		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "control: out of memory");
 	ctl->env = *env;
+	ctl->env.ciphers = api_ciphers_list(env->priority_text);
 	ctl->loop = loop;
 	ctl->fd = -1;
 	GUARD_GOTO(open_socket(ctl, err), rc, fail);
@@ -406,6 +432,7 @@ void control_close(struct control *ctl)
 		close(ctl->fd);
 	if (ctl->unix_path[0] != '\0')
 		unlink(ctl->unix_path);
+	json_decref(ctl->env.ciphers);
 	explicit_bzero(ctl->token, sizeof(ctl->token));
 	free(ctl);
 }

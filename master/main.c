@@ -17,9 +17,11 @@
 #include "common/config.h"
 #include "common/creds.h"
 #include "common/log.h"
+#include "common/sni_table.h"
 #include "common/ticket_keys.h"
 #include "ctl/control.h"
 #include "master/cli.h"
+#include "master/contexts.h"
 #include "master/listeners.h"
 #include "master/supervisor.h"
 #include "worker/access_log.h"
@@ -35,6 +37,8 @@ struct master {
 	struct session_cache *session_cache;
 	struct ticket_keys *ticket_keys;
 	struct cluster_stats *stats;
+	struct sni_table *sni_table;
+	struct contexts *contexts;
 	struct listeners listeners;
 	struct control *control;
 	struct backend backend;
@@ -59,11 +63,13 @@ static int resolve_backend(struct master *m, struct tlsd_error *err)
 	return TLSD_OK;
 }
 
-static void warn_unserved(const struct tlsd_config *cfg)
+/* open_contexts: the SNI contexts of the config and the state dir, in
+ * the table the workers read. */
+static int open_contexts(struct master *m, struct tlsd_error *err)
 {
-	if (cfg->n_contexts > 0)
-		log_warn("contexts: %zu SNI context(s) checked but not served by this version: "
-			 "every client gets the default certificate", cfg->n_contexts);
+	if (sni_table_create(SNI_TABLE_CAPACITY, &m->sni_table) < 0)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "contexts: cannot map the shared context table");
+	return contexts_open(&m->cfg, m->sni_table, &m->contexts, err);
 }
 
 /* create_ticket_keys: the shared keys, from ticketKeys or random. */
@@ -105,7 +111,7 @@ static int prepare(struct master *m, struct tlsd_error *err)
 	GUARD(tls_server_new(&m->cfg, m->creds, &m->tls, err));
 	GUARD(create_shared_state(m, err));
 	GUARD(resolve_backend(m, err));
-	warn_unserved(&m->cfg);
+	GUARD(open_contexts(m, err));
 	return TLSD_OK;
 }
 
@@ -130,6 +136,7 @@ static int open_control(struct master *m, struct tlsd_error *err)
 		.cfg = &m->cfg, .ticket_keys = m->ticket_keys, .stats = m->stats,
 		.session_cache = m->session_cache, .listeners = &m->listeners,
 		.started_at = (double)time(NULL), .priority_text = tls_server_priority_text(m->tls),
+		.contexts = m->contexts,
 	};
 
 	GUARD(control_open(&env, ev_default_loop(0), &m->control, err));
@@ -143,7 +150,7 @@ static int serve(struct master *m, struct tlsd_error *err)
 	struct supervisor_setup setup = {
 		.cfg = &m->cfg, .tls = m->tls, .backend = m->has_backend ? &m->backend : NULL,
 		.listeners = &m->listeners, .access_log_fd = -1,
-		.ticket_keys = m->ticket_keys, .stats = m->stats,
+		.ticket_keys = m->ticket_keys, .stats = m->stats, .sni_table = m->sni_table,
 	};
 
 	if (listeners_open(&m->cfg.listen, &m->listeners, err) < 0)
@@ -168,6 +175,8 @@ static void release(struct master *m)
 	tls_server_free(m->tls);
 	session_cache_destroy(m->session_cache);
 	ticket_keys_destroy(m->ticket_keys);
+	contexts_free(m->contexts);
+	sni_table_destroy(m->sni_table);
 	cluster_stats_destroy(m->stats);
 	creds_free(m->creds);
 	config_free(&m->cfg);

@@ -97,7 +97,7 @@ static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t ma
 	struct worker_setup ws = {
 		.number = slot->number, .master = master, .cfg = s->cfg, .tls = s->tls, .backend = s->backend,
 		.listen_fds = fds, .n_listen = s->listeners->n, .access_log_fd = s->access_log_fd,
-		.ticket_keys = s->ticket_keys, .stats = s->stats,
+		.ticket_keys = s->ticket_keys, .stats = s->stats, .sni_table = s->sni_table,
 	};
 
 	forget_master_loop(sup);

@@ -12,6 +12,7 @@
 
 #include "common/cluster_stats.h"
 #include "common/config.h"
+#include "common/sni_table.h"
 #include "common/ticket_keys.h"
 #include "master/listeners.h"
 #include "worker/backend.h"
@@ -25,6 +26,7 @@ struct supervisor_setup {
 	int access_log_fd;		/* -1: off */
 	struct ticket_keys *ticket_keys;	/* shared with every worker */
 	struct cluster_stats *stats;		/* shared; one slot per worker */
+	const struct sni_table *sni_table;	/* shared; SNI contexts */
 };
 
 /* supervisor_run: fork the workers, print "ready pid=N workers=N" on

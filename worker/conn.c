@@ -31,6 +31,7 @@ struct conn {
 	int backend_fd;
 	gnutls_session_t tls;
 	struct session_db_binding db;	/* the session-ID cache, for this session */
+	struct tls_sni sni;		/* the SNI context it chose */
 	ev_io client_io;
 	ev_io backend_io;
 	ev_timer timer;		/* handshake or backend-connect deadline */
@@ -86,6 +87,7 @@ static void conn_release(struct conn *c)
 	ev_timer_stop(c->env->loop, &c->timer);
 	if (c->tls != NULL)
 		gnutls_deinit(c->tls);
+	tls_sni_release(&c->sni);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->backend_fd >= 0)
@@ -478,6 +480,12 @@ static void conn_count_handshake(const struct conn *c)
 		conn_count(c, CS_HS_FULL, 1);
 	else
 		conn_count(c, c->info.resumed_session_id ? CS_HS_RESUMED_ID : CS_HS_RESUMED_TICKET, 1);
+	/* By version too; older ones (a native "priority" may allow them) are
+	 * not counted by version. */
+	if (strcmp(c->info.protocol, "TLSv1.3") == 0)
+		conn_count(c, CS_HS_TLS13, 1);
+	else if (strcmp(c->info.protocol, "TLSv1.2") == 0)
+		conn_count(c, CS_HS_TLS12, 1);
 }
 
 static bool conn_handshake_done(struct conn *c)
@@ -606,7 +614,9 @@ struct conn *conn_start(struct conn_env *env, int fd, const struct sockaddr *pee
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
-	if (c == NULL || tls_session_new(env->tls, env->ticket_key, &c->db, fd, &c->tls) < 0) {
+	if (c != NULL)
+		c->sni.map = env->sni;
+	if (c == NULL || tls_session_new(env->tls, env->ticket_key, &c->db, &c->sni, fd, &c->tls) < 0) {
 		log_error("cannot set up a TLS session: out of memory");
 		free(c);
 		close(fd);

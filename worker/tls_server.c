@@ -127,8 +127,36 @@ static void set_client_cert_mode(const struct tlsd_config *cfg, gnutls_session_t
 	gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
 }
 
+/* on_client_hello: Node's default SNICallback: the context whose hostname
+ * matches the server name gets the handshake. Runs again after a
+ * HelloRetryRequest: it drops what it chose the first time. */
+static int on_client_hello(gnutls_session_t s)
+{
+	struct tls_sni *sni = gnutls_session_get_ptr(s);
+	char name[256];
+	size_t len = sizeof(name) - 1;
+	unsigned type = 0;
+
+	if (sni == NULL || sni->map == NULL)
+		return 0;
+	memset(name, 0, sizeof(name));
+	if (gnutls_server_name_get(s, name, &len, &type, 0) < 0 || type != GNUTLS_NAME_DNS)
+		return 0;
+	tls_sni_release(sni);
+	sni->held = sni_map_acquire(sni->map, name);
+	if (sni->held != NULL)
+		return gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, sni_creds_gnutls(sni->held));
+	return 0;
+}
+
+void tls_sni_release(struct tls_sni *sni)
+{
+	sni_creds_release(sni->held);
+	sni->held = NULL;
+}
+
 int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *ticket,
-		    struct session_db_binding *db, int fd, gnutls_session_t *out)
+		    struct session_db_binding *db, struct tls_sni *sni, int fd, gnutls_session_t *out)
 {
 	/* GnuTLS copies the key into the session: it keeps it whatever the
 	 * worker's copy becomes later. */
@@ -153,6 +181,8 @@ int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *
 	set_client_cert_mode(srv->cfg, s);
 	db->db = &srv->db;
 	session_db_bind(s, db);
+	gnutls_session_set_ptr(s, sni);
+	gnutls_handshake_set_post_client_hello_function(s, on_client_hello);
 	gnutls_db_set_cache_expiration(s, (int)srv->cfg->session_timeout_s);
 	/* The worker's own timer enforces handshakeTimeout. */
 	gnutls_handshake_set_timeout(s, 0);

@@ -19,6 +19,7 @@
 #include "common/session_cache.h"
 #include "common/ticket_keys.h"
 #include "worker/session_db.h"
+#include "worker/sni_map.h"
 
 struct tls_server;
 
@@ -52,13 +53,26 @@ void tls_server_free(struct tls_server *srv);
 /* tls_server_priority_text: the GnuTLS priority string in use. */
 const char *tls_server_priority_text(const struct tls_server *srv);
 
+/* One session's SNI choice: the worker's map, and the context credentials
+ * the session holds a reference to (release with tls_sni_release). */
+struct tls_sni {
+	struct sni_map *map;		/* NULL: no SNI contexts */
+	struct sni_creds *held;
+};
+
 /* tls_session_new: a server session on the connected socket <fd>, ready
  * for gnutls_handshake, issuing and accepting tickets under <ticket> (the
- * worker's copy of the shared keys; GnuTLS copies it into the session) and
- * using the session-ID cache through <db>, which must outlive the session.
- * TLSD_ERR_INTERNAL when GnuTLS refuses. */
+ * worker's copy of the shared keys; GnuTLS copies it into the session),
+ * using the session-ID cache through <db> and choosing credentials by SNI
+ * through <sni> (both per connection; they must outlive the session; the
+ * session's user pointer is <sni>). TLSD_ERR_INTERNAL when GnuTLS refuses. */
 int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *ticket,
-		    struct session_db_binding *db, int fd, gnutls_session_t *out) TLSD_MUST_CHECK;
+		    struct session_db_binding *db, struct tls_sni *sni, int fd,
+		    gnutls_session_t *out) TLSD_MUST_CHECK;
+
+/* tls_sni_release: drop the context credentials <sni> holds (after the
+ * session is gone). */
+void tls_sni_release(struct tls_sni *sni);
 
 /* tls_session_describe: fill <info> from the finished handshake of <s>. */
 void tls_session_describe(const struct tls_server *srv, gnutls_session_t s, struct tls_info *info);

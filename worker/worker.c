@@ -32,6 +32,7 @@ struct worker {
 	struct conn *conns;
 	size_t n_conns;
 	struct ticket_key_copy ticket_key;	/* what new sessions get */
+	struct sni_map *sni;			/* SNI contexts, as of the last accept */
 };
 
 static void worker_on_conn_closed(struct conn_env *env, struct conn *c)
@@ -68,6 +69,7 @@ static void worker_accept_one(struct worker *w, int listen_fd, bool *again)
 	/* Keys replaced since the last accept apply from this connection on. */
 	if (ticket_keys_refresh(w->setup->ticket_keys, &w->ticket_key))
 		log_debug("ticket keys: now generation %llu", (unsigned long long)w->ticket_key.generation);
+	sni_map_refresh(w->sni);
 	c = conn_start(&w->env, fd, (struct sockaddr *)&peer, len);
 	if (c == NULL) {
 		cluster_stats_release(w->env.stats, w->env.slot);
@@ -187,6 +189,9 @@ static int worker_init(struct worker *w, const struct worker_setup *setup)
 	w->env.slot = setup->number - 1;
 	w->env.ticket_key = &w->ticket_key;
 	ticket_keys_refresh(setup->ticket_keys, &w->ticket_key);
+	GUARD(sni_map_new(setup->sni_table, setup->cfg, &w->sni));
+	sni_map_refresh(w->sni);
+	w->env.sni = w->sni;
 	w->loop = ev_loop_new(EVFLAG_AUTO);
 	if (w->loop == NULL)
 		return TLSD_ERR_INTERNAL;
@@ -215,6 +220,7 @@ int worker_run(const struct worker_setup *setup)
 	if (w.loop != NULL)
 		ev_loop_destroy(w.loop);
 	free(w.accept_io);
+	sni_map_free(w.sni);
 	if (rc == TLSD_ERR_CONFIG)
 		return WORKER_EXIT_CONFIG;
 	return rc == TLSD_OK ? 0 : 1;

@@ -1,0 +1,190 @@
+/* api_metrics.c - the /metrics text, written with stdio into a buffer that
+ * grows as needed (open_memstream): no size limit, no truncation. */
+#include "ctl/api_metrics.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* A labelled sample: the label's value and the counter it reads. */
+struct labelled {
+	const char *value;
+	enum cluster_counter which;
+};
+
+static const struct labelled handshake_results[] = {
+	{ "full", CS_HS_FULL },
+	{ "resumed_session_id", CS_HS_RESUMED_ID },
+	{ "resumed_ticket", CS_HS_RESUMED_TICKET },
+	{ "failed", CS_HS_FAILED },
+	{ "timeout", CS_HS_TIMEOUT },
+};
+
+static const struct labelled handshake_versions[] = {
+	{ "TLSv1.2", CS_HS_TLS12 },
+	{ "TLSv1.3", CS_HS_TLS13 },
+};
+
+static const struct labelled renegotiation_results[] = {
+	{ "accepted", CS_RENEG_ACCEPTED },
+	{ "refused", CS_RENEG_REFUSED },
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* family: the HELP and TYPE lines that open family <name>. */
+static void family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* single: a family of one sample without labels. */
+static void single(FILE *out, const char *name, const char *type, const char *help, uint64_t value)
+{
+	family(out, name, type, help);
+	fprintf(out, "%s %" PRIu64 "\n", name, value);
+}
+
+/* labelled_counter: a counter family with one sample per <n> rows of
+ * <rows>, labelled <label>="<row value>". */
+static void labelled_counter(FILE *out, const char *name, const char *help, const char *label,
+			     const struct labelled *rows, size_t n, const struct cluster_figures *t)
+{
+	family(out, name, "counter", help);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, rows[i].value, t->counters[rows[i].which]);
+}
+
+static void write_server(FILE *out, const struct api_env *env)
+{
+	double uptime = (double)time(NULL) - env->started_at;
+	long max = cluster_stats_max_connections(env->stats);
+
+	single(out, "tlsd_uptime_seconds", "gauge", "Seconds since tlsd started.",
+	       (uint64_t)(uptime < 0 ? 0 : uptime));
+	single(out, "tlsd_max_connections", "gauge", "The connection limit across all workers (0: none).",
+	       (uint64_t)(max < 0 ? 0 : max));
+	single(out, "tlsd_ticket_keys_generation", "gauge", "Generation of the ticket keys in use.",
+	       ticket_keys_generation(env->ticket_keys));
+}
+
+static void write_traffic(FILE *out, const struct cluster_figures *t)
+{
+	const uint64_t *c = t->counters;
+
+	single(out, "tlsd_connections_current", "gauge", "Connections open now.", t->current);
+	single(out, "tlsd_connections_total", "counter", "Connections admitted since start.", c[CS_CONN_TOTAL]);
+	single(out, "tlsd_connections_rejected_total", "counter",
+	       "Connections closed at once for being over maxConnections.", c[CS_CONN_REJECTED]);
+	labelled_counter(out, "tlsd_handshakes_total", "TLS handshakes by outcome.", "result", handshake_results,
+			 N_OF(handshake_results), t);
+	labelled_counter(out, "tlsd_handshakes_by_version_total", "Completed TLS handshakes by protocol version.",
+			 "version", handshake_versions, N_OF(handshake_versions), t);
+	single(out, "tlsd_bytes_received_total", "counter", "Cleartext bytes received from clients.",
+	       c[CS_BYTES_IN]);
+	single(out, "tlsd_bytes_sent_total", "counter", "Cleartext bytes sent to clients.", c[CS_BYTES_OUT]);
+	labelled_counter(out, "tlsd_renegotiations_total", "TLS 1.2 renegotiations by outcome.", "result",
+			 renegotiation_results, N_OF(renegotiation_results), t);
+}
+
+static void write_session_cache(FILE *out, const struct api_env *env)
+{
+	struct session_cache_stats st;
+
+	session_cache_stats(env->session_cache, &st);
+	single(out, "tlsd_session_cache_entries", "gauge", "Sessions in the shared session-ID cache.", st.entries);
+	single(out, "tlsd_session_cache_capacity", "gauge", "Capacity of the shared session-ID cache.",
+	       st.capacity);
+	single(out, "tlsd_session_cache_hits_total", "counter", "Session-ID cache lookups that found a session.",
+	       st.hits);
+	single(out, "tlsd_session_cache_misses_total", "counter", "Session-ID cache lookups that found none.",
+	       st.misses);
+	single(out, "tlsd_session_cache_evictions_total", "counter", "Sessions evicted to make room.",
+	       st.evictions);
+}
+
+/* The per-worker families, in the order they are written. */
+enum worker_metric { WM_UP, WM_CURRENT, WM_TOTAL, WM_RESTARTS, WM_COUNT };
+
+static const struct {
+	const char *name, *type, *help;
+} worker_families[WM_COUNT] = {
+	[WM_UP] = { "tlsd_worker_up", "gauge", "1 while the worker process runs, else 0." },
+	[WM_CURRENT] = { "tlsd_worker_connections_current", "gauge", "Connections the worker has open now." },
+	[WM_TOTAL] = { "tlsd_worker_connections_total", "counter", "Connections the worker admitted since start." },
+	[WM_RESTARTS] = { "tlsd_worker_restarts_total", "counter", "Times the worker was started again." },
+};
+
+static uint64_t worker_value(const struct cluster_figures *w, enum worker_metric m)
+{
+	switch (m) {
+	case WM_UP:
+		return w->pid > 0;
+	case WM_CURRENT:
+		return w->current;
+	case WM_TOTAL:
+		return w->counters[CS_CONN_TOTAL];
+	default:
+		return w->restarts;
+	}
+}
+
+/* write_workers: one snapshot per slot, then each family over the slots.
+ * Returns 0, or TLSD_ERR_INTERNAL when out of memory. */
+static int write_workers(FILE *out, const struct api_env *env)
+{
+	int n = cluster_stats_workers(env->stats);
+	struct cluster_figures *w = calloc((size_t)n, sizeof(*w));
+
+	if (w == NULL)
+		return TLSD_ERR_INTERNAL;
+	for (int slot = 0; slot < n; slot++)
+		cluster_stats_worker(env->stats, slot, &w[slot]);
+	for (int m = 0; m < WM_COUNT; m++) {
+		family(out, worker_families[m].name, worker_families[m].type, worker_families[m].help);
+		for (int slot = 0; slot < n; slot++)
+			fprintf(out, "%s{worker=\"%d\"} %" PRIu64 "\n", worker_families[m].name, slot + 1,
+				worker_value(&w[slot], (enum worker_metric)m));
+	}
+	free(w);
+	return TLSD_OK;
+}
+
+char *api_metrics_text(const struct api_env *env)
+{
+	struct cluster_figures t;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int rc;
+
+	if (out == NULL)
+		return NULL;
+	cluster_stats_totals(env->stats, &t);
+	write_server(out, env);
+	write_traffic(out, &t);
+	write_session_cache(out, env);
+	rc = write_workers(out, env);
+	if (ferror(out))
+		rc = TLSD_ERR_INTERNAL;
+	if (fclose(out) != 0)
+		rc = TLSD_ERR_INTERNAL;
+	if (rc < 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+void api_metrics_get(const struct api_env *env, const struct api_request *req, struct api_reply *reply)
+{
+	char *text = api_metrics_text(env);
+
+	if (text == NULL) {
+		api_reply_error(reply, 500, "internal", "out of memory");
+		return;
+	}
+	api_reply_text(reply, 200, API_METRICS_CONTENT_TYPE, text);
+	free(text);
+}

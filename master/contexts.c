@@ -1,0 +1,392 @@
+/* contexts.c - the master's SNI context registry, persisted and published. */
+#include "master/contexts.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/context_file.h"
+#include "common/creds.h"
+#include "common/log.h"
+
+#define CERTS_SHOWN 4	/* RSA + ECDSA side by side, and some room */
+
+struct ctx_entry {
+	char *hostname;
+	bool from_api;
+	uint64_t order;
+	size_t n_certs;
+	struct creds_cert_info certs[CERTS_SHOWN];
+};
+
+struct contexts {
+	const struct tlsd_config *cfg;
+	struct sni_table *table;
+	uint32_t capacity;
+	struct ctx_entry **slots;	/* by table slot; NULL: free */
+	uint32_t *free_slots;		/* stack of freed slots */
+	uint32_t n_free;
+	uint32_t next_unused;
+	json_t *by_name;		/* hostname -> slot */
+	uint64_t next_order;
+	size_t count;
+};
+
+/* One state file found at start, before it is added. */
+struct found_file {
+	char path[4400];	/* the folder (< 4096) and a file name (< 256) */
+	uint64_t order;
+};
+
+static void entry_free(struct ctx_entry *e)
+{
+	if (e == NULL)
+		return;
+	free(e->hostname);
+	free(e);
+}
+
+/* describe: load <ctx>'s credentials (the key/cert check) into a new
+ * entry with its certificates' descriptions. */
+static int describe(const struct tlsd_context_config *ctx, const char *prefix, struct ctx_entry **out,
+		    struct tlsd_error *err)
+{
+	struct tlsd_creds *creds = NULL;
+	struct ctx_entry *e;
+
+	*out = NULL;
+	GUARD(creds_load_context(ctx, prefix, &creds, err));
+	e = calloc(1, sizeof(*e));
+	if (e == NULL || (e->hostname = strdup(ctx->hostname)) == NULL) {
+		free(e);
+		creds_free(creds);
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "contexts: out of memory");
+	}
+	e->n_certs = creds_certificates(creds, e->certs, CERTS_SHOWN);
+	creds_free(creds);
+	*out = e;
+	return TLSD_OK;
+}
+
+static bool find_slot(const struct contexts *c, const char *hostname, uint32_t *slot)
+{
+	json_t *v = json_object_get(c->by_name, hostname);
+
+	if (!json_is_integer(v))
+		return false;
+	*slot = (uint32_t)json_integer_value(v);
+	return true;
+}
+
+/* take_slot: the slot of <hostname> if it has one, else a free one. */
+static int take_slot(const struct contexts *c, const char *hostname, uint32_t *slot, struct tlsd_error *err)
+{
+	if (find_slot(c, hostname, slot))
+		return TLSD_OK;
+	if (c->n_free > 0) {
+		*slot = c->free_slots[c->n_free - 1];
+		return TLSD_OK;
+	}
+	if (c->next_unused < c->capacity) {
+		*slot = c->next_unused;
+		return TLSD_OK;
+	}
+	return tlsd_error_set(err, TLSD_ERR_IO, "contexts: all %u slots are used", c->capacity);
+}
+
+/* commit: <e> now lives in <slot> (replacing what was there) and is
+ * published to the workers. */
+static void commit(struct contexts *c, uint32_t slot, struct ctx_entry *e, int32_t config_index)
+{
+	if (c->slots[slot] == NULL) {
+		if (c->n_free > 0 && c->free_slots[c->n_free - 1] == slot)
+			c->n_free--;
+		else
+			c->next_unused++;
+		c->count++;
+	}
+	entry_free(c->slots[slot]);
+	c->slots[slot] = e;
+	json_object_set_new(c->by_name, e->hostname, json_integer(slot));
+	sni_table_write(c->table, slot, e->hostname, e->order, config_index);
+}
+
+static int add_config_context(struct contexts *c, size_t i, struct tlsd_error *err)
+{
+	char prefix[48];
+	struct ctx_entry *e = NULL;
+	uint32_t slot;
+
+	snprintf(prefix, sizeof(prefix), "contexts[%zu].", i);
+	GUARD(describe(&c->cfg->contexts[i], prefix, &e, err));
+	if (take_slot(c, e->hostname, &slot, err) < 0) {
+		entry_free(e);
+		return TLSD_ERR_CONFIG;
+	}
+	e->order = c->next_order++;
+	commit(c, slot, e, (int32_t)i);
+	return TLSD_OK;
+}
+
+static int compare_found(const void *a, const void *b)
+{
+	const struct found_file *x = a, *y = b;
+
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static bool is_context_file(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 5 && strcmp(name + len - 5, ".json") == 0 && strstr(name, ".tmp.") == NULL;
+}
+
+/* list_files: the state dir's context files, in the order they were added. */
+static int list_files(const struct contexts *c, struct found_file **out, size_t *n)
+{
+	char dir_path[4096];
+	DIR *dir;
+	struct dirent *d;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(dir_path, sizeof(dir_path), "%s/%s", c->cfg->state_dir, CONTEXT_FILE_DIR);
+	dir = opendir(dir_path);
+	if (dir == NULL)
+		return TLSD_OK;
+	while ((d = readdir(dir)) != NULL) {
+		if (!is_context_file(d->d_name))
+			continue;
+		if (*n == cap) {
+			struct found_file *grown = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof(**out));
+
+			if (grown == NULL)
+				break;
+			*out = grown;
+		}
+		snprintf((*out)[*n].path, sizeof((*out)[*n].path), "%s/%s", dir_path, d->d_name);
+		(*out)[(*n)++].order = UINT64_MAX;
+	}
+	closedir(dir);
+	return TLSD_OK;
+}
+
+/* add_state_file: one runtime context from an earlier run. A file that
+ * does not load is reported and skipped: the rest still serve. */
+static void add_state_file(struct contexts *c, const struct found_file *f)
+{
+	struct tlsd_context_config ctx;
+	struct tlsd_error err = { "" };
+	struct ctx_entry *e = NULL;
+	uint64_t order = 0;
+	uint32_t slot;
+
+	if (context_file_load(f->path, c->cfg->base_dir, &ctx, &order, NULL, &err) < 0) {
+		log_error("stateDir: %s: not served (fix or delete the file)", err.msg);
+		return;
+	}
+	if (describe(&ctx, "", &e, &err) == TLSD_OK && take_slot(c, e->hostname, &slot, &err) == TLSD_OK) {
+		e->from_api = true;
+		e->order = c->next_order++;
+		commit(c, slot, e, -1);
+		e = NULL;
+	} else {
+		log_error("stateDir: %s: %s: not served (fix or delete the file)", f->path, err.msg);
+	}
+	entry_free(e);
+	config_context_free(&ctx);
+}
+
+/* order_files: read each file's order so they are added as they were. */
+static void order_files(const struct contexts *c, struct found_file *files, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *doc = json_load_file(files[i].path, 0, NULL);
+		json_t *order = json_object_get(doc, "order");
+
+		if (json_is_integer(order))
+			files[i].order = (uint64_t)json_integer_value(order);
+		json_decref(doc);
+	}
+	if (n > 1)
+		qsort(files, n, sizeof(*files), compare_found);
+}
+
+static int load_state_dir(struct contexts *c)
+{
+	struct found_file *files = NULL;
+	size_t n = 0;
+
+	GUARD(list_files(c, &files, &n));
+	order_files(c, files, n);
+	for (size_t i = 0; i < n; i++)
+		add_state_file(c, &files[i]);
+	free(files);
+	return TLSD_OK;
+}
+
+static int contexts_alloc(const struct tlsd_config *cfg, struct sni_table *table, struct contexts **out)
+{
+	struct contexts *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (c == NULL)
+		return TLSD_ERR_INTERNAL;
+	c->cfg = cfg;
+	c->table = table;
+	c->capacity = sni_table_capacity(table);
+	c->slots = calloc(c->capacity, sizeof(*c->slots));
+	c->free_slots = calloc(c->capacity, sizeof(*c->free_slots));
+	c->by_name = json_object();
+	c->next_order = 1;
+	if (c->slots == NULL || c->free_slots == NULL || c->by_name == NULL) {
+		contexts_free(c);
+		return TLSD_ERR_INTERNAL;
+	}
+	*out = c;
+	return TLSD_OK;
+}
+
+int contexts_open(const struct tlsd_config *cfg, struct sni_table *table, struct contexts **out,
+		  struct tlsd_error *err)
+{
+	struct contexts *c = NULL;
+	int rc;
+
+	if (contexts_alloc(cfg, table, &c) < 0)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "contexts: out of memory");
+	for (size_t i = 0; i < cfg->n_contexts; i++)
+		GUARD_GOTO(add_config_context(c, i, err), rc, fail);
+	GUARD_GOTO(load_state_dir(c), rc, fail);
+	*out = c;
+	return TLSD_OK;
+fail:
+	contexts_free(c);
+	return rc;
+}
+
+static json_t *cert_json(const struct creds_cert_info *ci)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "subject", ci->subject, "issuer", ci->issuer,
+			 "valid_from", ci->valid_from, "valid_to", ci->valid_to,
+			 "fingerprint256", ci->fingerprint256, "serialNumber", ci->serial_number,
+			 "keyType", ci->key_type);
+}
+
+static json_t *entry_json(const struct ctx_entry *e)
+{
+	json_t *certs = json_array();
+
+	for (size_t i = 0; certs != NULL && i < e->n_certs; i++)
+		json_array_append_new(certs, cert_json(&e->certs[i]));
+	return json_pack("{s:s, s:s, s:o}", "hostname", e->hostname, "source", e->from_api ? "api" : "config",
+			 "certificates", certs);
+}
+
+int contexts_add(struct contexts *c, json_t *body, json_t **added, struct tlsd_error *err)
+{
+	struct tlsd_context_config ctx;
+	struct ctx_entry *e = NULL;
+	uint32_t slot;
+	int rc;
+
+	*added = NULL;
+	GUARD(config_parse_context(body, c->cfg->base_dir, &ctx, err));
+	GUARD_GOTO(describe(&ctx, "", &e, err), rc, out);
+	GUARD_GOTO(take_slot(c, e->hostname, &slot, err), rc, out);
+	e->from_api = true;
+	e->order = c->next_order;
+	GUARD_GOTO(context_file_save(c->cfg->state_dir, e->hostname, e->order, body, err), rc, out);
+	c->next_order++;
+	*added = entry_json(e);
+	commit(c, slot, e, -1);
+	log_info("control: SNI context %s added", e->hostname);
+	e = NULL;
+out:
+	entry_free(e);
+	config_context_free(&ctx);
+	return rc;
+}
+
+static void lowercase(const char *in, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < size; i++)
+		out[i] = (char)tolower((unsigned char)in[i]);
+	out[i] = '\0';
+}
+
+int contexts_remove(struct contexts *c, const char *hostname, struct tlsd_error *err)
+{
+	char name[SNI_HOSTNAME_MAX];
+	struct ctx_entry *e;
+	uint32_t slot;
+
+	lowercase(hostname, name, sizeof(name));
+	if (!find_slot(c, name, &slot))
+		return tlsd_error_set(err, TLSD_ERR_CLOSED, "no context for \"%s\"", hostname);
+	e = c->slots[slot];
+	if (e->from_api)
+		GUARD(context_file_remove(c->cfg->state_dir, e->hostname, err));
+	sni_table_clear(c->table, slot);
+	json_object_del(c->by_name, name);
+	c->slots[slot] = NULL;
+	c->free_slots[c->n_free++] = slot;
+	c->count--;
+	log_info("control: SNI context %s removed", name);
+	entry_free(e);
+	return TLSD_OK;
+}
+
+static int compare_order(const void *a, const void *b)
+{
+	const struct ctx_entry *x = *(const struct ctx_entry *const *)a;
+	const struct ctx_entry *y = *(const struct ctx_entry *const *)b;
+
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+json_t *contexts_list(const struct contexts *c)
+{
+	const struct ctx_entry **live = calloc(c->count + 1, sizeof(*live));
+	json_t *list = json_array();
+	size_t n = 0;
+
+	if (live == NULL || list == NULL) {
+		free(live);
+		json_decref(list);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < c->next_unused && n < c->count; i++)
+		if (c->slots[i] != NULL)
+			live[n++] = c->slots[i];
+	if (n > 1)
+		qsort(live, n, sizeof(*live), compare_order);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, entry_json(live[i]));
+	free(live);
+	return list;
+}
+
+size_t contexts_count(const struct contexts *c)
+{
+	return c->count;
+}
+
+void contexts_free(struct contexts *c)
+{
+	if (c == NULL)
+		return;
+	for (uint32_t i = 0; c->slots != NULL && i < c->capacity; i++)
+		entry_free(c->slots[i]);
+	free(c->slots);
+	free(c->free_slots);
+	json_decref(c->by_name);
+	free(c);
+}

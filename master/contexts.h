@@ -1,0 +1,57 @@
+/* contexts.h - the master's SNI contexts: those of the config and those
+ * added at runtime (POST /v1/contexts), the source of truth that the
+ * shared common/sni_table mirrors for the workers.
+ *
+ * At start: every config context is loaded (so a bad one stops the start,
+ * naming contexts[i]), then every file in STATE_DIR/contexts/ in the order
+ * it was added. At runtime a change is a transaction: parse and load the
+ * credentials, write the state file, then publish the slot; a failure at
+ * any step leaves everything as it was. When an add or remove returns 0,
+ * the new table generation is published, so every worker serves the change
+ * from its next accepted connection on.
+ */
+#ifndef TLSD_MASTER_CONTEXTS_H
+#define TLSD_MASTER_CONTEXTS_H
+
+#include <jansson.h>
+
+#include "common/config.h"
+#include "common/err.h"
+#include "common/sni_table.h"
+
+struct contexts;
+
+/* contexts_open: the registry over <table> (both <cfg> and <table> must
+ * outlive it), with the config's contexts and the state dir's. Errors name
+ * the context (contexts[i]. or the state file). */
+int contexts_open(const struct tlsd_config *cfg, struct sni_table *table, struct contexts **out,
+		  struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* contexts_add: Node's addContext(hostname, context) from the JSON object
+ * <body> ({"hostname", "key", "cert", "ca"?, "passphrase"?, "pfx"?,
+ * "ocsp"?}; not modified). Replaces a context of the same hostname; the
+ * newest wins over a matching wildcard. *<added> gets its description
+ * (as contexts_list's elements; caller owns it). Returns 0;
+ * TLSD_ERR_CONFIG for bad input (err names the field: "cert[0]: ...",
+ * "key[0]: matches no certificate in cert"); TLSD_ERR_IO when the state
+ * file cannot be written or the table is full. */
+int contexts_add(struct contexts *c, json_t *body, json_t **added, struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* contexts_remove: drop the context of <hostname> (case-insensitive).
+ * Returns 0, TLSD_ERR_CLOSED when there is none, TLSD_ERR_IO when its
+ * state file cannot be removed (nothing changed then). A config context
+ * removed at runtime comes back at the next start. */
+int contexts_remove(struct contexts *c, const char *hostname, struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* contexts_list: [{"hostname", "source": "config"|"api", "certificates":
+ * [{"subject", "issuer", "valid_from", "valid_to", "fingerprint256",
+ * "serialNumber", "keyType"}]}] in the order added; never key material. */
+json_t *contexts_list(const struct contexts *c);
+
+/* contexts_count: how many contexts are served. */
+size_t contexts_count(const struct contexts *c);
+
+/* contexts_free: release the registry (NULL is fine); the table stays. */
+void contexts_free(struct contexts *c);
+
+#endif
