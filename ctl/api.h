@@ -16,6 +16,7 @@
 
 #include "common/cluster_stats.h"
 #include "common/config.h"
+#include "common/conn_table.h"
 #include "common/session_cache.h"
 #include "common/ticket_keys.h"
 #include "master/contexts.h"
@@ -32,6 +33,7 @@ struct api_env {
 	const char *priority_text;	/* the GnuTLS priority in use */
 	struct contexts *contexts;	/* SNI contexts (master/contexts.h) */
 	json_t *ciphers;		/* GET /v1/ciphers; made by control_open */
+	const struct conn_table *conn_table;	/* GET /v1/connections */
 };
 
 struct api_request {

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "ctl/api_ciphers.h"
 #include "ctl/api_metrics.h"
+#include "ctl/api_connections.h"
 #include "ctl/api_contexts.h"
 #include "ctl/api_server.h"
 #include "ctl/api_stats.h"
@@ -48,6 +49,7 @@ static const struct route routes[] = {
 	{ "/v1/max-connections", "GET", api_server_max_connections_get, false },
 	{ "/v1/max-connections", "PUT", api_server_max_connections_put, false },
 	{ "/v1/close", "POST", api_server_close, false },
+	{ "/v1/connections", "GET", api_connections_get, false },
 	{ "/v1/contexts", "GET", api_contexts_list, false },
 	{ "/v1/contexts", "POST", api_contexts_add, false },
 	{ "/v1/contexts/", "DELETE", api_contexts_remove, false },	/* + hostname */

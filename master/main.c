@@ -15,6 +15,7 @@
 
 #include "common/cluster_stats.h"
 #include "common/config.h"
+#include "common/conn_table.h"
 #include "common/creds.h"
 #include "common/log.h"
 #include "common/sni_table.h"
@@ -38,6 +39,7 @@ struct master {
 	struct ticket_keys *ticket_keys;
 	struct cluster_stats *stats;
 	struct sni_table *sni_table;
+	struct conn_table *conn_table;
 	struct contexts *contexts;
 	struct listeners listeners;
 	struct control *control;
@@ -96,7 +98,8 @@ static int create_shared_state(struct master *m, struct tlsd_error *err)
 				      m->cfg.session_cache_size);
 	tls_server_use_session_cache(m->tls, m->session_cache);
 	GUARD(create_ticket_keys(m, err));
-	if (cluster_stats_create(m->cfg.workers, m->cfg.max_connections, &m->stats) < 0)
+	if (cluster_stats_create(m->cfg.workers, m->cfg.max_connections, &m->stats) < 0 ||
+	    conn_table_create(m->cfg.workers, CONN_TABLE_PER_WORKER, &m->conn_table) < 0)
 		return tlsd_error_set(err, TLSD_ERR_CONFIG, "workers: cannot map shared counters for %d worker(s)",
 				      m->cfg.workers);
 	return TLSD_OK;
@@ -136,7 +139,7 @@ static int open_control(struct master *m, struct tlsd_error *err)
 		.cfg = &m->cfg, .ticket_keys = m->ticket_keys, .stats = m->stats,
 		.session_cache = m->session_cache, .listeners = &m->listeners,
 		.started_at = (double)time(NULL), .priority_text = tls_server_priority_text(m->tls),
-		.contexts = m->contexts,
+		.contexts = m->contexts, .conn_table = m->conn_table,
 	};
 
 	GUARD(control_open(&env, ev_default_loop(0), &m->control, err));
@@ -151,6 +154,7 @@ static int serve(struct master *m, struct tlsd_error *err)
 		.cfg = &m->cfg, .tls = m->tls, .backend = m->has_backend ? &m->backend : NULL,
 		.listeners = &m->listeners, .access_log_fd = -1,
 		.ticket_keys = m->ticket_keys, .stats = m->stats, .sni_table = m->sni_table,
+		.conn_table = m->conn_table,
 	};
 
 	if (listeners_open(&m->cfg.listen, &m->listeners, err) < 0)
@@ -178,6 +182,7 @@ static void release(struct master *m)
 	contexts_free(m->contexts);
 	sni_table_destroy(m->sni_table);
 	cluster_stats_destroy(m->stats);
+	conn_table_destroy(m->conn_table);
 	creds_free(m->creds);
 	config_free(&m->cfg);
 	cli_args_free(&m->args);

@@ -98,6 +98,7 @@ static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t ma
 		.number = slot->number, .master = master, .cfg = s->cfg, .tls = s->tls, .backend = s->backend,
 		.listen_fds = fds, .n_listen = s->listeners->n, .access_log_fd = s->access_log_fd,
 		.ticket_keys = s->ticket_keys, .stats = s->stats, .sni_table = s->sni_table,
+		.conn_table = s->conn_table,
 	};
 
 	forget_master_loop(sup);
@@ -199,6 +200,7 @@ static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 		return;
 	log_death(slot, w->rstatus);
 	cluster_stats_worker_exited(sup->setup->stats, slot->number - 1);
+	conn_table_worker_exited(sup->setup->conn_table, slot->number - 1);
 	slot->pid = 0;
 	sup->alive--;
 	if (sup->stopping) {

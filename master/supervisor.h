@@ -12,6 +12,7 @@
 
 #include "common/cluster_stats.h"
 #include "common/config.h"
+#include "common/conn_table.h"
 #include "common/sni_table.h"
 #include "common/ticket_keys.h"
 #include "master/listeners.h"
@@ -27,6 +28,7 @@ struct supervisor_setup {
 	struct ticket_keys *ticket_keys;	/* shared with every worker */
 	struct cluster_stats *stats;		/* shared; one slot per worker */
 	const struct sni_table *sni_table;	/* shared; SNI contexts */
+	struct conn_table *conn_table;		/* shared; open connections by worker */
 };
 
 /* supervisor_run: fork the workers, print "ready pid=N workers=N" on

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/proxy_header.h"
 #include "common/reneg_limit.h"
+#include "worker/conn_listing.h"
 #include "worker/pump_buf.h"
 
 /* How long backend mode waits for the backend's connect to finish. */
@@ -32,6 +33,7 @@ struct conn {
 	gnutls_session_t tls;
 	struct session_db_binding db;	/* the session-ID cache, for this session */
 	struct tls_sni sni;		/* the SNI context it chose */
+	struct conn_listing listing;	/* its record for GET /v1/connections */
 	ev_io client_io;
 	ev_io backend_io;
 	ev_timer timer;		/* handshake or backend-connect deadline */
@@ -80,8 +82,33 @@ static struct pump_buf *conn_outbound(struct conn *c)
 	return conn_is_echo(c) ? &c->up : &c->down;
 }
 
+/* conn_facts: what the connection's listing record is built from. */
+static struct conn_listing_facts conn_facts(const struct conn *c, bool handshake_done)
+{
+	return (struct conn_listing_facts){
+		.fd = c->fd, .peer = (const struct sockaddr *)&c->peer, .peer_len = c->peer_len,
+		.started = c->started, .info = handshake_done ? &c->info : NULL,
+		.session = handshake_done ? c->tls : NULL,
+	};
+}
+
+static void conn_show_handshake(struct conn *c)
+{
+	struct conn_listing_facts facts = conn_facts(c, true);
+
+	conn_listing_handshake_done(&c->listing, &facts);
+}
+
+static void conn_show_start(struct conn *c)
+{
+	struct conn_listing_facts facts = conn_facts(c, false);
+
+	conn_listing_open(&c->listing, c->env->conn_table, c->env->slot, ++c->env->conn_seq, &facts);
+}
+
 static void conn_release(struct conn *c)
 {
+	conn_listing_close(&c->listing);
 	ev_io_stop(c->env->loop, &c->client_io);
 	ev_io_stop(c->env->loop, &c->backend_io);
 	ev_timer_stop(c->env->loop, &c->timer);
@@ -217,6 +244,7 @@ static int pump_client_read(struct conn *c)
 		pump_buf_produced(&c->up, (size_t)n);
 		c->bytes_in += (uint64_t)n;
 		conn_count(c, CS_BYTES_IN, (uint64_t)n);
+		conn_listing_bytes(&c->listing, (uint64_t)n, 0);
 		return 1;
 	}
 	if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
@@ -255,6 +283,7 @@ static int pump_client_write(struct conn *c)
 		pump_buf_consumed(out, (size_t)n);
 		c->bytes_out += (uint64_t)n;
 		conn_count(c, CS_BYTES_OUT, (uint64_t)n);
+		conn_listing_bytes(&c->listing, 0, (uint64_t)n);
 		c->send_pending = 0;
 		c->client_wants_write = false;
 		return 1;
@@ -493,6 +522,7 @@ static bool conn_handshake_done(struct conn *c)
 	ev_timer_stop(c->env->loop, &c->timer);
 	tls_session_describe(c->env->tls, c->tls, &c->info);
 	conn_count_handshake(c);
+	conn_show_handshake(c);
 	if (conn_is_echo(c))
 		return conn_open(c);
 	return conn_connect_backend(c);
@@ -623,6 +653,7 @@ struct conn *conn_start(struct conn_env *env, int fd, const struct sockaddr *pee
 		return NULL;
 	}
 	conn_init_fields(c, env, fd, peer, peer_len);
+	conn_show_start(c);
 	ev_timer_start(env->loop, &c->timer);
 	ev_io_start(env->loop, &c->client_io);
 	return c;

@@ -16,6 +16,7 @@
 
 #include "common/cluster_stats.h"
 #include "common/config.h"
+#include "common/conn_table.h"
 #include "worker/access_log.h"
 #include "worker/backend.h"
 #include "worker/tls_server.h"
@@ -33,6 +34,8 @@ struct conn_env {
 	struct sni_map *sni;		/* SNI contexts; NULL: none */
 	struct cluster_stats *stats;	/* counters: this worker's slot */
 	int slot;
+	struct conn_table *conn_table;	/* GET /v1/connections; NULL: not listed */
+	uint64_t conn_seq;		/* numbers this worker's connections */
 	/* on_close: called once when <c> is gone (after its line was logged). */
 	void (*on_close)(struct conn_env *env, struct conn *c);
 	void *owner;

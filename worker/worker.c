@@ -192,6 +192,7 @@ static int worker_init(struct worker *w, const struct worker_setup *setup)
 	GUARD(sni_map_new(setup->sni_table, setup->cfg, &w->sni));
 	sni_map_refresh(w->sni);
 	w->env.sni = w->sni;
+	w->env.conn_table = setup->conn_table;
 	w->loop = ev_loop_new(EVFLAG_AUTO);
 	if (w->loop == NULL)
 		return TLSD_ERR_INTERNAL;
