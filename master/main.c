@@ -25,6 +25,7 @@
 #include "master/contexts.h"
 #include "master/listeners.h"
 #include "master/supervisor.h"
+#include "master/ticket_keys_state.h"
 #include "worker/access_log.h"
 #include "worker/backend.h"
 #include "worker/tls_server.h"
@@ -78,11 +79,15 @@ static int open_contexts(struct master *m, struct tlsd_error *err)
 static int create_ticket_keys(struct master *m, struct tlsd_error *err)
 {
 	unsigned char keys[TICKET_KEYS_SIZE];
+	bool from_state = false;
 	int rc;
 
-	if (m->cfg.ticket_keys != NULL)
+	GUARD(ticket_keys_state_load(&m->cfg, keys, &from_state, err));
+	if (from_state)
+		log_info("ticket keys: the ones set at runtime before the restart (stateDir)");
+	else if (m->cfg.ticket_keys != NULL)
 		GUARD(ticket_keys_decode(m->cfg.ticket_keys, keys, "ticketKeys", err));
-	rc = ticket_keys_create(m->cfg.ticket_keys != NULL ? keys : NULL, &m->ticket_keys);
+	rc = ticket_keys_create(from_state || m->cfg.ticket_keys != NULL ? keys : NULL, &m->ticket_keys);
 	gnutls_memset(keys, 0, sizeof(keys));
 	if (rc < 0)
 		return tlsd_error_set(err, rc, "ticketKeys: cannot set up the shared ticket keys (%s)",

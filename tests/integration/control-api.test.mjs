@@ -310,3 +310,34 @@ test('a unix socket control endpoint: mode 0600, no token needed, removed on exi
   await d.stop();
   assert.equal(fs.existsSync(sock), false);
 });
+
+test('ticket keys set at runtime survive a restart with the same state dir; a changed ticketKeys in the config wins',
+  async (t) => {
+    const stateDir = path.join(tmpdir(), 'state');
+    const k1 = b64(48);
+    const k2 = b64(48);
+    const k3 = b64(48);
+    const a = await startTlsd({ t, config: { ...ecCreds(), ticketKeys: k1 }, control: true, stateDir, workers: 2 });
+    assert.equal((await a.api('PUT', '/v1/ticket-keys', { body: { keys: k2 } })).status, 200);
+    assert.equal(fs.statSync(path.join(stateDir, 'ticket-keys')).mode & 0o777, 0o600);
+    const session = await sessionFrom(a.port, TLS13);
+    await a.stop();
+    const b = await startTlsd({ t, config: { ...ecCreds(), ticketKeys: k1 }, control: true, stateDir, workers: 2 });
+    assert.equal((await b.api('GET', '/v1/ticket-keys')).json.keys, k2, 'the rotated keys, not the config\'s');
+    assert.equal(await resumedWith(b.port, session, TLS13), true, 'a ticket from before the restart resumes');
+    await b.stop();
+    const c = await startTlsd({ t, config: { ...ecCreds(), ticketKeys: k3 }, control: true, stateDir, workers: 1 });
+    assert.equal((await c.api('GET', '/v1/ticket-keys')).json.keys, k3, 'the config changed: its keys win');
+  });
+
+test('PUT /v1/ticket-keys when the state file cannot be written is 500 and changes nothing', async (t) => {
+  const d = await startTlsd({ t, args: ['--demo'], control: true, workers: 1 });
+  fs.mkdirSync(path.join(d.stateDir, 'ticket-keys'));	// a folder where the file would go
+  const before = (await d.api('GET', '/v1/ticket-keys')).json;
+  const r = await d.api('PUT', '/v1/ticket-keys', { body: { keys: b64(48) } });
+  assert.equal(r.status, 500);
+  assert.match(r.json.error.message, /ticket-keys/);
+  assert.deepEqual((await d.api('GET', '/v1/ticket-keys')).json, before);
+  assert.equal((await d.api('POST', '/v1/ticket-keys/rotate')).status, 500);
+  assert.deepEqual((await d.api('GET', '/v1/ticket-keys')).json, before);
+});
