@@ -1,28 +1,30 @@
 /* sni_table.c - SNI context slots behind per-slot sequence counters.
  *
- * Every field a reader copies is a 64-bit word accessed with relaxed
- * atomics, fenced by the slot's counter (odd while the master writes it),
- * as in common/ticket_keys.c.
+ * A slot's record is copied whole under its counter (common/seqlock).
  */
 #include "common/sni_table.h"
 
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "common/seqlock.h"
+
 #define ST_MAGIC 0x534e4931u	/* "SNI1" */
 #define ST_NAME_WORDS (SNI_HOSTNAME_MAX / 8)
-#define ST_READ_SPINS 100	/* then yield to a preempted writer (ticket_keys.c) */
-#define ST_READ_TRIES 100000
 
-struct st_slot {
-	uint64_t seq;		/* odd while the master writes */
+/* One slot's contents, copied whole under its counter. */
+struct st_record {
 	uint64_t version;
 	uint64_t order;
 	uint64_t config_index;	/* int32 in a word */
 	uint64_t live;
 	uint64_t name[ST_NAME_WORDS];
+};
+
+struct st_slot {
+	uint64_t seq;		/* odd while the master writes */
+	struct st_record rec;
 };
 
 struct sni_table {
@@ -72,26 +74,16 @@ uint32_t sni_table_capacity(const struct sni_table *t)
 	return t->capacity;
 }
 
-/* st_publish: the single writer's seqlock around the slot's stores. */
-static uint64_t st_publish(struct sni_table *t, uint32_t i, const uint64_t *name, uint64_t order,
-			   uint64_t config_index, uint64_t live)
+/* st_publish: write slot <i> stamped with the next generation, then
+ * publish that generation (a reader that sees it finds the slot). */
+static uint64_t st_publish(struct sni_table *t, uint32_t i, struct st_record *rec)
 {
-	struct st_slot *s = &t->slots[i];
-	uint64_t seq = ld(&s->seq);
 	uint64_t gen = ld(&t->generation) + 1;
 
-	st(&s->seq, seq + 1);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	for (size_t w = 0; w < ST_NAME_WORDS; w++)
-		st(&s->name[w], name[w]);
-	st(&s->order, order);
-	st(&s->config_index, config_index);
-	st(&s->live, live);
-	st(&s->version, gen);
-	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+	rec->version = gen;
+	seqlock_write(&t->slots[i].seq, &t->slots[i].rec, rec, sizeof(*rec));
 	if (i + 1 > ld(&t->used))
 		st(&t->used, i + 1);
-	/* The generation moves last: a reader that sees it finds the slot. */
 	__atomic_store_n(&t->generation, gen, __ATOMIC_RELEASE);
 	return gen;
 }
@@ -99,17 +91,17 @@ static uint64_t st_publish(struct sni_table *t, uint32_t i, const uint64_t *name
 uint64_t sni_table_write(struct sni_table *t, uint32_t i, const char *hostname, uint64_t order,
 			 int32_t config_index)
 {
-	uint64_t name[ST_NAME_WORDS] = { 0 };
+	struct st_record rec = { .order = order, .config_index = (uint64_t)(uint32_t)config_index, .live = 1 };
 
-	snprintf((char *)name, sizeof(name), "%s", hostname);
-	return st_publish(t, i, name, order, (uint64_t)(uint32_t)config_index, 1);
+	snprintf((char *)rec.name, sizeof(rec.name), "%s", hostname);
+	return st_publish(t, i, &rec);
 }
 
 uint64_t sni_table_clear(struct sni_table *t, uint32_t i)
 {
-	uint64_t name[ST_NAME_WORDS] = { 0 };
+	struct st_record rec = { .config_index = (uint64_t)(uint32_t)-1 };
 
-	return st_publish(t, i, name, 0, (uint64_t)(uint32_t)-1, 0);
+	return st_publish(t, i, &rec);
 }
 
 uint64_t sni_table_generation(const struct sni_table *t)
@@ -124,33 +116,20 @@ uint32_t sni_table_used(const struct sni_table *t)
 
 uint64_t sni_table_version(const struct sni_table *t, uint32_t i)
 {
-	return __atomic_load_n(&t->slots[i].version, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&t->slots[i].rec.version, __ATOMIC_ACQUIRE);
 }
 
 int sni_table_read(const struct sni_table *t, uint32_t i, struct sni_slot *out)
 {
-	const struct st_slot *s = &t->slots[i];
-	uint64_t name[ST_NAME_WORDS];
+	struct st_record rec;
 
-	for (long tries = 0; tries < ST_READ_TRIES; tries++) {
-		uint64_t before = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-
-		if (tries >= ST_READ_SPINS)
-			sched_yield();
-		if (before & 1)
-			continue;
-		for (size_t w = 0; w < ST_NAME_WORDS; w++)
-			name[w] = ld(&s->name[w]);
-		out->order = ld(&s->order);
-		out->config_index = (int32_t)(uint32_t)ld(&s->config_index);
-		out->live = ld(&s->live) != 0;
-		out->version = ld(&s->version);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != before)
-			continue;
-		memcpy(out->hostname, name, sizeof(out->hostname));
-		out->hostname[SNI_HOSTNAME_MAX - 1] = '\0';
-		return TLSD_OK;
-	}
-	return TLSD_ERR_AGAIN;
+	if (!seqlock_read(&t->slots[i].seq, &rec, &t->slots[i].rec, sizeof(rec)))
+		return TLSD_ERR_AGAIN;
+	memcpy(out->hostname, rec.name, sizeof(out->hostname));
+	out->hostname[SNI_HOSTNAME_MAX - 1] = '\0';
+	out->order = rec.order;
+	out->config_index = (int32_t)(uint32_t)rec.config_index;
+	out->live = rec.live != 0;
+	out->version = rec.version;
+	return TLSD_OK;
 }

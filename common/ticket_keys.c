@@ -1,12 +1,11 @@
 /* ticket_keys.c - shared ticket keys behind a seqlock.
  *
- * The key words are read and written with relaxed atomic accesses, fenced
- * by the sequence counter (odd while the master writes): a reader that saw
- * the same even counter before and after its copy has a whole key.
+ * The keys, the derived master and the generation are one record behind
+ * one sequence counter (common/seqlock): a reader never keeps a copy that
+ * overlapped a write.
  */
 #include "common/ticket_keys.h"
 
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,75 +13,41 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "common/seqlock.h"
+
 #define TK_MAGIC 0x544b5331u	/* "TKS1" */
 #define TK_KEY_WORDS (TICKET_KEYS_SIZE / 8)
 #define TK_MASTER_WORDS (TICKET_MASTER_SIZE / 8)
-/* A reader spins this many times, then yields the CPU to let a writer
- * that was preempted mid-write finish; it gives up after TK_READ_TRIES:
- * only a writer that died inside its write (the master itself) keeps the
- * counter odd that long. */
-#define TK_READ_SPINS 100
-#define TK_READ_TRIES 100000
+
+/* Everything behind the sequence counter, copied whole. */
+struct tk_record {
+	uint64_t generation;
+	uint64_t keys[TK_KEY_WORDS];
+	uint64_t master[TK_MASTER_WORDS];
+};
 
 struct ticket_keys {
 	uint32_t magic, pad_;
-	uint64_t seq;		/* odd while a write is under way */
-	uint64_t generation;
-	uint64_t keys[TK_KEY_WORDS];
-	uint64_t master[TK_MASTER_WORDS];
+	uint64_t seq;		/* odd while the master writes */
+	struct tk_record rec;
 };
 
-/* One consistent read of everything behind the counter. */
-struct tk_snapshot {
-	uint64_t generation;
-	uint64_t keys[TK_KEY_WORDS];
-	uint64_t master[TK_MASTER_WORDS];
-};
-
-static void tk_copy_words_out(uint64_t *dst, const uint64_t *src, size_t n)
+/* tk_read: a whole copy. Returns 0 or TLSD_ERR_AGAIN. */
+static int tk_read(const struct ticket_keys *tk, struct tk_record *out)
 {
-	for (size_t i = 0; i < n; i++)
-		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	return seqlock_read(&tk->seq, out, &tk->rec, sizeof(*out)) ? TLSD_OK : TLSD_ERR_AGAIN;
 }
 
-static void tk_copy_words_in(uint64_t *dst, const uint64_t *src, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
-}
-
-/* tk_read: Boehm's seqlock reader. Returns 0 or TLSD_ERR_AGAIN. */
-static int tk_read(const struct ticket_keys *tk, struct tk_snapshot *out)
-{
-	for (long tries = 0; tries < TK_READ_TRIES; tries++) {
-		uint64_t before = __atomic_load_n(&tk->seq, __ATOMIC_ACQUIRE);
-
-		if (tries >= TK_READ_SPINS)
-			sched_yield();
-		if (before & 1)
-			continue;
-		out->generation = __atomic_load_n(&tk->generation, __ATOMIC_RELAXED);
-		tk_copy_words_out(out->keys, tk->keys, TK_KEY_WORDS);
-		tk_copy_words_out(out->master, tk->master, TK_MASTER_WORDS);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&tk->seq, __ATOMIC_RELAXED) == before)
-			return TLSD_OK;
-	}
-	return TLSD_ERR_AGAIN;
-}
-
-/* tk_write: the single writer's side of the seqlock. */
+/* tk_write: the single writer publishes the next generation. */
 static void tk_write(struct ticket_keys *tk, const uint64_t *keys, const uint64_t *master)
 {
-	uint64_t seq = __atomic_load_n(&tk->seq, __ATOMIC_RELAXED);
+	struct tk_record rec;
 
-	__atomic_store_n(&tk->seq, seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	tk_copy_words_in(tk->keys, keys, TK_KEY_WORDS);
-	tk_copy_words_in(tk->master, master, TK_MASTER_WORDS);
-	__atomic_store_n(&tk->generation, __atomic_load_n(&tk->generation, __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&tk->seq, seq + 2, __ATOMIC_RELEASE);
+	rec.generation = __atomic_load_n(&tk->rec.generation, __ATOMIC_RELAXED) + 1;
+	memcpy(rec.keys, keys, sizeof(rec.keys));
+	memcpy(rec.master, master, sizeof(rec.master));
+	seqlock_write(&tk->seq, &tk->rec, &rec, sizeof(rec));
+	gnutls_memset(&rec, 0, sizeof(rec));
 }
 
 int ticket_keys_derive(const unsigned char *keys, unsigned char *master)
@@ -112,7 +77,7 @@ int ticket_keys_set(struct ticket_keys *tk, const unsigned char *keys, uint64_t 
 	if (rc == TLSD_OK)
 		tk_write(tk, key_words, master_words);
 	if (rc == TLSD_OK && generation != NULL)
-		*generation = tk->generation;
+		*generation = ticket_keys_generation(tk);
 	gnutls_memset(key_words, 0, sizeof(key_words));
 	gnutls_memset(master_words, 0, sizeof(master_words));
 	return rc;
@@ -151,12 +116,12 @@ int ticket_keys_create(const unsigned char *keys, struct ticket_keys **out)
 
 uint64_t ticket_keys_generation(const struct ticket_keys *tk)
 {
-	return __atomic_load_n(&tk->generation, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&tk->rec.generation, __ATOMIC_ACQUIRE);
 }
 
 int ticket_keys_get(const struct ticket_keys *tk, unsigned char *keys, uint64_t *generation)
 {
-	struct tk_snapshot snap;
+	struct tk_record snap;
 	int rc = tk_read(tk, &snap);
 
 	if (rc == TLSD_OK) {
@@ -169,7 +134,7 @@ int ticket_keys_get(const struct ticket_keys *tk, unsigned char *keys, uint64_t 
 
 bool ticket_keys_refresh(const struct ticket_keys *tk, struct ticket_key_copy *copy)
 {
-	struct tk_snapshot snap;
+	struct tk_record snap;
 	bool changed = false;
 
 	if (ticket_keys_generation(tk) == copy->generation)
