@@ -14,7 +14,7 @@
 // a process behind.
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, constants as cryptoConstants } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -991,6 +991,43 @@ export function resumedWith(port, session, opts = {}) {
     s.on('data', () => {});
     s.once('error', reject);
   });
+}
+
+// knownTraffic(d, idResumes): traffic whose counts the stats tests know
+// exactly, against a tlsd with a short handshakeTimeout: 3 full TLS 1.3
+// handshakes echoing 5 bytes each; 1 full TLS 1.2 handshake taking a
+// ticket, then 4 resumed by it; 1 full TLS 1.2 without tickets, then
+// <idResumes> resumed by session ID; 1 client that is not TLS (failed), 1
+// silent one (timeout). Resolves once every connection is logged closed.
+export async function knownTraffic(d, idResumes) {
+  const tls12 = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' };
+  const noTicket = { ...tls12, secureOptions: cryptoConstants.SSL_OP_NO_TICKET };
+  const finished = () => d.logs.filter((r) => r.event === 'close' || r.event === 'clientError').length;
+  const start = finished();
+  for (let i = 0; i < 3; i++) {
+    const s = await connectTls(d.port, { minVersion: 'TLSv1.3' });
+    if ((await echo(s, 'hello')).toString() !== 'hello') throw new Error('echo failed');
+    s.end();
+  }
+  const ticket = await sessionFrom(d.port, tls12);
+  for (let i = 0; i < 4; i++) if (!(await resumedWith(d.port, ticket, tls12))) throw new Error('ticket did not resume');
+  const first = await connectTls(d.port, noTicket);
+  const idSession = first.getSession();
+  first.end();
+  // GnuTLS stores the session after its last flight: wait for the close.
+  await waitFor(() => finished() >= start + 3 + 5 + 1, ms(5000), 'the session stored');
+  for (let i = 0; i < idResumes; i++) {
+    const s = await connectTls(d.port, { ...noTicket, session: idSession });
+    if (!s.isSessionReused()) throw new Error('session ID did not resume');
+    s.end();
+  }
+  const junk = await connectTcp(d.port);
+  junk.write('GET / HTTP/1.0\r\n\r\n');
+  await waitClose(junk);
+  const silent = await connectTcp(d.port);
+  await waitClose(silent, ms(5000));
+  const total = 3 + 5 + 1 + idResumes + 2;
+  await waitFor(() => finished() >= start + total, ms(5000), `${total} close/clientError lines`);
 }
 
 // opensslReuses(port, flags, n): one `openssl s_client -sess_out` handshake,

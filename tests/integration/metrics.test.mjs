@@ -7,13 +7,11 @@ import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import tls from 'node:tls';
 import {
-  test, startTlsd, ecCreds, fixture, connectTls, connectTcp, echo, sessionFrom, resumedWith, waitFor, waitClose,
-  runTool, haveTool, ms,
+  test, startTlsd, ecCreds, fixture, knownTraffic, waitFor, runTool, haveTool, ms,
 } from './lib.mjs';
 
 const TLS12 = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' };
 const TLS13 = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' };
-const NO_TICKET = { ...TLS12, secureOptions: crypto.constants.SSL_OP_NO_TICKET };
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 // ------------------------------------------------------------ the text format
@@ -129,7 +127,6 @@ function assertMatchesStats(m, s, maxConnections) {
 }
 
 const get = (m, key) => m.samples.get(key);
-const finished = (d) => d.logs.filter((r) => r.event === 'close' || r.event === 'clientError').length;
 
 // ------------------------------------------------------------------ /metrics
 
@@ -157,31 +154,7 @@ test('/metrics: valid exposition text, equal to /v1/stats after known traffic, e
   assert.equal(m0.types.get('tlsd_connections_current'), 'gauge');
   assert.equal(m0.types.get('tlsd_handshakes_total'), 'counter');
 
-  // 3 full TLS 1.3 handshakes echoing 5 bytes each; 1 full TLS 1.2 with a
-  // ticket, 4 resumed by it; 1 full TLS 1.2 without tickets, 2 resumed by
-  // session ID; 1 not TLS, 1 silent past handshakeTimeout.
-  for (let i = 0; i < 3; i++) {
-    const s = await connectTls(d.port, TLS13);
-    assert.equal((await echo(s, 'hello')).toString(), 'hello');
-    s.end();
-  }
-  const ticket = await sessionFrom(d.port, TLS12);
-  for (let i = 0; i < 4; i++) assert.equal(await resumedWith(d.port, ticket, TLS12), true);
-  const first = await connectTls(d.port, NO_TICKET);
-  const idSession = first.getSession();
-  first.end();
-  await waitFor(() => finished(d) >= 3 + 5 + 1, ms(5000), 'the session stored');
-  for (let i = 0; i < 2; i++) {
-    const s = await connectTls(d.port, { ...NO_TICKET, session: idSession });
-    assert.ok(s.isSessionReused());
-    s.end();
-  }
-  const junk = await connectTcp(d.port);
-  junk.write('GET / HTTP/1.0\r\n\r\n');
-  await waitClose(junk);
-  const silent = await connectTcp(d.port);
-  await waitClose(silent, ms(5000));
-  await waitFor(() => finished(d) >= 3 + 5 + 3 + 2, ms(5000), 'every connection closed');
+  await knownTraffic(d, 2);
   assert.equal((await d.api('PUT', '/v1/max-connections', { body: { maxConnections: 50 } })).status, 200);
   assert.equal((await d.api('POST', '/v1/ticket-keys/rotate')).status, 200);
 
