@@ -156,3 +156,20 @@ test('DELETE of a config context stops serving it', async (t) => {
   assert.equal((await d.api('DELETE', '/v1/contexts/A.EXAMPLE.COM')).status, 204);
   assert.deepEqual([...(await servedMany(d, 'a.example.com', 6)).cns], ['localhost']);
 });
+
+test('a context\'s own "ca" decides which client certificates verify for its hostname', async (t) => {
+  const d = await startTlsd({ t, config: { ...ecCreds(), requestCert: true, rejectUnauthorized: false,
+    contexts: [{ hostname: 'a.example.com', key: fixture('sni-a-key.pem'), cert: fixture('sni-a-cert.pem'),
+      ca: fixture('client-ca.pem') }] }, control: true, workers: 1 });
+  const alice = { key: readFixture('client-key.pem'), cert: readFixture('client-cert.pem') };
+  const viaContext = await connectTls(d.port, { servername: 'a.example.com', ...alice, owner: d });
+  const viaDefault = await connectTls(d.port, { servername: 'localhost', ...alice, owner: d });
+  const list = (await d.api('GET', '/v1/connections')).json;
+  const of = (s) => list.find((c) => c.remotePort === s.clientPort);
+  assert.equal(of(viaContext).authorized, true, 'the context trusts the client CA');
+  assert.equal(of(viaContext).peerCertificate.subject, 'CN=alice');
+  assert.equal(of(viaDefault).authorized, false, 'the default credentials trust no client CA');
+  assert.ok(of(viaDefault).authorizationError);
+  viaContext.destroy();
+  viaDefault.destroy();
+});
