@@ -813,12 +813,16 @@ static void describe_dn(gnutls_x509_crt_t crt, bool issuer, char *out, size_t si
 static void describe_serial(gnutls_x509_crt_t crt, char *out, size_t size)
 {
 	unsigned char serial[40];
-	size_t len = sizeof(serial), o = 0;
+	size_t len = sizeof(serial), o = 0, start = 0;
 
 	out[0] = '\0';
 	if (gnutls_x509_crt_get_serial(crt, serial, &len) < 0)
 		return;
-	for (size_t i = 0; i < len && o + 2 < size; i++)
+	/* DER pads a serial whose top bit is set with a 0x00 byte; Node (and
+	 * OpenSSL) print the number without it. */
+	while (start + 1 < len && serial[start] == 0)
+		start++;
+	for (size_t i = start; i < len && o + 2 < size; i++)
 		o += (size_t)snprintf(out + o, size - o, "%02X", serial[i]);
 }
 

@@ -732,6 +732,48 @@ static void test_free_null(void **state)
 	creds_free(NULL);
 }
 
+/* self_signed_der: a throwaway certificate with the DER serial <serial>. */
+static void self_signed_der(const unsigned char *serial, size_t len, gnutls_datum_t *der)
+{
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt;
+
+	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+	assert_int_equal(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+						      GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0), 0);
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	gnutls_x509_crt_set_version(crt, 3);
+	assert_int_equal(gnutls_x509_crt_set_serial(crt, serial, len), 0);
+	gnutls_x509_crt_set_activation_time(crt, 1700000000);
+	gnutls_x509_crt_set_expiration_time(crt, 1800000000);
+	gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "serial.test", 11);
+	gnutls_x509_crt_set_key(crt, key);
+	assert_int_equal(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
+	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, der), 0);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+}
+
+/* creds_describe_der: Node's formats; a serial with its top bit set is
+ * DER-padded with 0x00, which Node does not print. */
+static void test_describe_der(void **state)
+{
+	static const unsigned char padded[] = { 0x00, 0xC0, 0xA4, 0x3B };
+	struct creds_cert_info info;
+	gnutls_datum_t der = { NULL, 0 }, junk = { (unsigned char *)"junk", 4 };
+
+	self_signed_der(padded, sizeof(padded), &der);
+	assert_int_equal(creds_describe_der(&der, &info), 0);
+	assert_string_equal(info.serial_number, "C0A43B");
+	assert_string_equal(info.subject, "CN=serial.test");
+	assert_string_equal(info.issuer, "CN=serial.test");
+	assert_string_equal(info.valid_from, "Nov 14 22:13:20 2023 GMT");
+	assert_string_equal(info.key_type, "EC");
+	assert_int_equal(strlen(info.fingerprint256), 32 * 3 - 1);
+	gnutls_free(der.data);
+	assert_int_equal(creds_describe_der(&junk, &info), TLSD_ERR_PROTO);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, test_setup, test_teardown)
 
 int main(void)
@@ -779,6 +821,7 @@ int main(void)
 		T(test_expired_cert_warns),
 		T(test_valid_cert_is_quiet),
 		cmocka_unit_test(test_free_null),
+		cmocka_unit_test(test_describe_der),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
