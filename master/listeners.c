@@ -70,8 +70,9 @@ static int open_entry(const char *entry, struct listener *out, struct tlsd_error
 
 	if (addr_parse(entry, false, false, &addr, &why) < 0)
 		return tlsd_error_set(err, TLSD_ERR_CONFIG, "listen: %s", why.msg);
+	/* "[::]" takes IPv4 too, as Node's listen(port, "::") does. */
 	if (addr.host[0] != '\0')
-		return open_address("listen", addr.host, addr.port, false, out, entry, err);
+		return open_address("listen", addr.host, addr.port, strcmp(addr.host, "::") == 0, out, entry, err);
 	if (open_address("listen", "::", addr.port, true, out, entry, NULL) == TLSD_OK)
 		return TLSD_OK;
 	return open_address("listen", "0.0.0.0", addr.port, false, out, entry, err);

@@ -105,6 +105,24 @@ test('IPv6 loopback listener is printed in brackets and serves', async (t) => {
   s.destroy();
 });
 
+test('[::] listens dual-stack, as Node\'s listen(port, "::"): IPv4 and IPv6 clients both served', async (t) => {
+  const can6 = await new Promise((r) => {
+    const srv = net.createServer();
+    srv.once('error', () => r(false));
+    srv.listen(0, '::1', () => srv.close(() => r(true)));
+  });
+  if (!can6) {
+    t.skip('no ::1 on this machine');
+    return;
+  }
+  const d = await startTlsd({ t, args: ['--demo', '--listen', '[::]:0'], workers: 1 });
+  for (const host of ['127.0.0.1', '::1']) {
+    const s = await d.connect({ host, port: d.port });
+    assert.equal((await echo(s, host)).toString(), host);
+    s.destroy();
+  }
+});
+
 test('--check prints the effective config and exits 0 without serving', async () => {
   const cfg = { ...rsaCreds(), ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: 4321 };
   const r = await runTlsd(['--check'], { config: cfg });
