@@ -1,7 +1,8 @@
 /* backend.h - where backend mode forwards the cleartext (config "backend").
  *
- * The address is resolved once when the worker starts (getaddrinfo may
- * block); each connection then opens a non-blocking socket to it.
+ * The address is resolved once, in the master before it forks (getaddrinfo
+ * may block, and a bad name should stop the start); each connection then
+ * opens a non-blocking socket to it.
  */
 #ifndef TLSD_WORKER_BACKEND_H
 #define TLSD_WORKER_BACKEND_H
