@@ -196,6 +196,7 @@ void cluster_stats_worker(const struct cluster_stats *cs, int slot, struct clust
 {
 	const struct cs_slot *s = &cs->slots[slot];
 
+	out->started = cs_load(&s->starts) > 0;
 	out->pid = (pid_t)__atomic_load_n(&s->pid, __ATOMIC_RELAXED);
 	out->restarts = cs_load(&s->restarts);
 	out->current = cs_load(&s->current);

@@ -43,6 +43,7 @@ struct cluster_stats;
 
 /* One worker's figures, or (pid 0, restarts summed) the whole server's. */
 struct cluster_figures {
+	bool started;		/* a worker ran in this slot at least once */
 	pid_t pid;		/* 0: not running */
 	uint64_t restarts;
 	uint64_t current;	/* connections open now */

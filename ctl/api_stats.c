@@ -16,6 +16,8 @@ static json_t *workers_json(const struct api_env *env)
 
 	for (int slot = 0; list != NULL && slot < cluster_stats_workers(env->stats); slot++) {
 		cluster_stats_worker(env->stats, slot, &w);
+		if (!w.started)		/* the other half of the slots waits for a reload */
+			continue;
 		json_array_append_new(list, json_pack("{s:i, s:o, s:o, s:o}", "pid", (int)w.pid,
 						      "connections", counter(w.current),
 						      "accepted", counter(w.counters[CS_CONN_TOTAL]),

@@ -416,6 +416,15 @@ fail:
 	return rc;
 }
 
+void control_use_env(struct control *ctl, const struct api_env *env)
+{
+	if (ctl == NULL)
+		return;
+	json_decref(ctl->env.ciphers);
+	ctl->env = *env;
+	ctl->env.ciphers = api_ciphers_list(env->priority_text);
+}
+
 const char *control_address(const struct control *ctl)
 {
 	return ctl->address;

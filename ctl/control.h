@@ -26,6 +26,10 @@ struct control;
 int control_open(const struct api_env *env, struct ev_loop *loop, struct control **out,
 		 struct tlsd_error *err) TLSD_MUST_CHECK;
 
+/* control_use_env: serve from <env> from now on (after a reload made a new
+ * generation; the socket and token stay). NULL <ctl> is fine. */
+void control_use_env(struct control *ctl, const struct api_env *env);
+
 /* control_address: "127.0.0.1:8001" (port resolved) or "unix:/path". */
 const char *control_address(const struct control *ctl);
 

@@ -23,6 +23,7 @@
 #include "ctl/control.h"
 #include "master/cli.h"
 #include "master/contexts.h"
+#include "master/generation.h"
 #include "master/listeners.h"
 #include "master/supervisor.h"
 #include "master/ticket_keys_state.h"
@@ -30,22 +31,21 @@
 #include "worker/backend.h"
 #include "worker/tls_server.h"
 
-/* Everything the master builds before it forks, released in one place. */
+/* Everything the master builds before it forks, released in one place:
+ * the running generation (config and what it builds, replaced on SIGHUP)
+ * and what lives as long as the master (listeners, shared memory, the
+ * control endpoint). */
 struct master {
 	struct cli_args args;
-	struct tlsd_config cfg;
-	struct tlsd_creds *creds;
-	struct tls_server *tls;
+	struct generation gen;
 	struct session_cache *session_cache;
 	struct ticket_keys *ticket_keys;
 	struct cluster_stats *stats;
-	struct sni_table *sni_table;
 	struct conn_table *conn_table;
-	struct contexts *contexts;
 	struct listeners listeners;
 	struct control *control;
-	struct backend backend;
-	bool has_backend;
+	struct supervisor_setup setup;
+	double started_at;
 	int access_log_fd;
 };
 
@@ -55,39 +55,21 @@ static int fail(const char *what, const struct tlsd_error *err)
 	return 1;
 }
 
-/* resolve_backend: resolve the backend once, before fork, so a bad one
- * stops the start and no worker blocks in getaddrinfo. */
-static int resolve_backend(struct master *m, struct tlsd_error *err)
-{
-	if (m->cfg.backend == NULL)
-		return TLSD_OK;
-	GUARD(backend_resolve(m->cfg.backend, &m->backend, err));
-	m->has_backend = true;
-	return TLSD_OK;
-}
-
-/* open_contexts: the SNI contexts of the config and the state dir, in
- * the table the workers read. */
-static int open_contexts(struct master *m, struct tlsd_error *err)
-{
-	if (sni_table_create(SNI_TABLE_CAPACITY, &m->sni_table) < 0)
-		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "contexts: cannot map the shared context table");
-	return contexts_open(&m->cfg, m->sni_table, &m->contexts, err);
-}
-
-/* create_ticket_keys: the shared keys, from ticketKeys or random. */
+/* create_ticket_keys: the shared keys: those set at runtime before a
+ * restart (state dir), else ticketKeys, else random. */
 static int create_ticket_keys(struct master *m, struct tlsd_error *err)
 {
+	const struct tlsd_config *cfg = &m->gen.cfg;
 	unsigned char keys[TICKET_KEYS_SIZE];
 	bool from_state = false;
 	int rc;
 
-	GUARD(ticket_keys_state_load(&m->cfg, keys, &from_state, err));
+	GUARD(ticket_keys_state_load(cfg, keys, &from_state, err));
 	if (from_state)
 		log_info("ticket keys: the ones set at runtime before the restart (stateDir)");
-	else if (m->cfg.ticket_keys != NULL)
-		GUARD(ticket_keys_decode(m->cfg.ticket_keys, keys, "ticketKeys", err));
-	rc = ticket_keys_create(from_state || m->cfg.ticket_keys != NULL ? keys : NULL, &m->ticket_keys);
+	else if (cfg->ticket_keys != NULL)
+		GUARD(ticket_keys_decode(cfg->ticket_keys, keys, "ticketKeys", err));
+	rc = ticket_keys_create(from_state || cfg->ticket_keys != NULL ? keys : NULL, &m->ticket_keys);
 	gnutls_memset(keys, 0, sizeof(keys));
 	if (rc < 0)
 		return tlsd_error_set(err, rc, "ticketKeys: cannot set up the shared ticket keys (%s)",
@@ -95,57 +77,62 @@ static int create_ticket_keys(struct master *m, struct tlsd_error *err)
 	return TLSD_OK;
 }
 
-/* create_shared_state: what the workers share, mapped before fork. */
+/* create_shared_state: what the workers share, mapped before fork. Twice
+ * the workers' slots: during a reload the old workers drain in one half
+ * while the new ones serve from the other. */
 static int create_shared_state(struct master *m, struct tlsd_error *err)
 {
-	if (session_cache_create((size_t)m->cfg.session_cache_size, &m->session_cache) < 0)
+	const struct tlsd_config *cfg = &m->gen.cfg;
+
+	if (session_cache_create((size_t)cfg->session_cache_size, &m->session_cache) < 0)
 		return tlsd_error_set(err, TLSD_ERR_CONFIG, "sessionCache.size: cannot map %ld entries of shared memory",
-				      m->cfg.session_cache_size);
-	tls_server_use_session_cache(m->tls, m->session_cache);
+				      cfg->session_cache_size);
+	tls_server_use_session_cache(m->gen.tls, m->session_cache);
 	GUARD(create_ticket_keys(m, err));
-	if (cluster_stats_create(m->cfg.workers, m->cfg.max_connections, &m->stats) < 0 ||
-	    conn_table_create(m->cfg.workers, CONN_TABLE_PER_WORKER, &m->conn_table) < 0)
+	if (cluster_stats_create(2 * cfg->workers, cfg->max_connections, &m->stats) < 0 ||
+	    conn_table_create(2 * cfg->workers, CONN_TABLE_PER_WORKER, &m->conn_table) < 0)
 		return tlsd_error_set(err, TLSD_ERR_CONFIG, "workers: cannot map shared counters for %d worker(s)",
-				      m->cfg.workers);
+				      cfg->workers);
 	return TLSD_OK;
 }
 
 /* prepare: every step that can fail on the user's input, before binding. */
 static int prepare(struct master *m, struct tlsd_error *err)
 {
-	GUARD(config_load(&m->cfg, m->args.config_path, m->args.overrides, err));
-	log_setup(m->cfg.log_format, m->cfg.log_level);
-	GUARD(creds_load(&m->cfg, &m->creds, err));
-	GUARD(tls_server_new(&m->cfg, m->creds, &m->tls, err));
-	GUARD(create_shared_state(m, err));
-	GUARD(resolve_backend(m, err));
-	GUARD(open_contexts(m, err));
-	return TLSD_OK;
+	GUARD(generation_build(&m->gen, &m->args, err));
+	log_setup(m->gen.cfg.log_format, m->gen.cfg.log_level);
+	return create_shared_state(m, err);
 }
 
 static int print_check(const struct master *m)
 {
-	json_t *effective = config_to_json(&m->cfg);
+	json_t *effective = config_to_json(&m->gen.cfg);
 
 	if (effective == NULL)
 		return 1;
-	json_object_set_new(effective, "effectivePriority", json_string(tls_server_priority_text(m->tls)));
+	json_object_set_new(effective, "effectivePriority", json_string(tls_server_priority_text(m->gen.tls)));
 	json_dumpf(effective, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("\n");
 	json_decref(effective);
 	return 0;
 }
 
+/* api_env_of: what the control API sees of the running generation. */
+static struct api_env api_env_of(const struct master *m)
+{
+	return (struct api_env){
+		.cfg = &m->gen.cfg, .ticket_keys = m->ticket_keys, .stats = m->stats,
+		.session_cache = m->session_cache, .listeners = &m->listeners,
+		.started_at = m->started_at, .priority_text = tls_server_priority_text(m->gen.tls),
+		.contexts = m->gen.contexts, .conn_table = m->conn_table,
+	};
+}
+
 /* open_control: the control endpoint on the master's loop (the one the
  * supervisor runs), announced like the listeners. */
 static int open_control(struct master *m, struct tlsd_error *err)
 {
-	struct api_env env = {
-		.cfg = &m->cfg, .ticket_keys = m->ticket_keys, .stats = m->stats,
-		.session_cache = m->session_cache, .listeners = &m->listeners,
-		.started_at = (double)time(NULL), .priority_text = tls_server_priority_text(m->tls),
-		.contexts = m->contexts, .conn_table = m->conn_table,
-	};
+	struct api_env env = api_env_of(m);
 
 	GUARD(control_open(&env, ev_default_loop(0), &m->control, err));
 	if (m->control != NULL)
@@ -153,26 +140,89 @@ static int open_control(struct master *m, struct tlsd_error *err)
 	return TLSD_OK;
 }
 
+/* point_setup: the supervisor forks new workers from the running generation. */
+static void point_setup(struct master *m)
+{
+	m->setup.cfg = &m->gen.cfg;
+	m->setup.tls = m->gen.tls;
+	m->setup.backend = m->gen.has_backend ? &m->gen.backend : NULL;
+	m->setup.sni_table = m->gen.sni_table;
+}
+
+/* apply_shared_changes: what a reload changes in shared memory: the ticket
+ * keys and maxConnections, only when the config's value itself changed
+ * (a value set at runtime survives a reload of an unchanged config). */
+static int apply_shared_changes(struct master *m, const struct tlsd_config *old, const struct tlsd_config *next,
+				struct tlsd_error *err)
+{
+	unsigned char keys[TICKET_KEYS_SIZE];
+	int rc = TLSD_OK;
+
+	if (next->ticket_keys != NULL && (old->ticket_keys == NULL || strcmp(old->ticket_keys, next->ticket_keys) != 0)) {
+		rc = ticket_keys_decode(next->ticket_keys, keys, "ticketKeys", err);
+		if (rc == TLSD_OK && ticket_keys_set(m->ticket_keys, keys, NULL) < 0)
+			rc = tlsd_error_set(err, TLSD_ERR_INTERNAL, "ticketKeys: cannot derive the ticket key");
+		gnutls_memset(keys, 0, sizeof(keys));
+	}
+	if (rc == TLSD_OK && next->max_connections != old->max_connections)
+		cluster_stats_set_max_connections(m->stats, next->max_connections);
+	return rc;
+}
+
+/* reload: SIGHUP. Build the next generation beside the running one; on
+ * any error keep the running one (nothing changed). On success the
+ * supervisor forks new workers from it and lets the old ones drain. */
+static int reload(void *arg, struct supervisor_setup *setup)
+{
+	struct master *m = arg;
+	struct generation next, old;
+	struct tlsd_error err = { "" };
+	const char *fixed;
+	struct api_env env;
+
+	generation_init(&next);
+	if (generation_build(&next, &m->args, &err) < 0)
+		goto refused;
+	fixed = generation_needs_restart(&m->gen.cfg, &next.cfg);
+	if (fixed != NULL) {
+		tlsd_error_set(&err, TLSD_ERR_CONFIG, "%s: changed; only a restart applies it", fixed);
+		goto refused;
+	}
+	if (apply_shared_changes(m, &m->gen.cfg, &next.cfg, &err) < 0)
+		goto refused;
+	tls_server_use_session_cache(next.tls, m->session_cache);
+	old = m->gen;
+	m->gen = next;
+	log_setup(m->gen.cfg.log_format, m->gen.cfg.log_level);
+	point_setup(m);
+	env = api_env_of(m);
+	control_use_env(m->control, &env);
+	generation_free(&old);
+	return TLSD_OK;
+refused:
+	log_error("SIGHUP: reload refused: %s; still serving the previous configuration", err.msg);
+	generation_free(&next);
+	return TLSD_ERR_CONFIG;
+}
+
 static int serve(struct master *m, struct tlsd_error *err)
 {
-	struct supervisor_setup setup = {
-		.cfg = &m->cfg, .tls = m->tls, .backend = m->has_backend ? &m->backend : NULL,
-		.listeners = &m->listeners, .access_log_fd = -1,
-		.ticket_keys = m->ticket_keys, .stats = m->stats, .sni_table = m->sni_table,
-		.conn_table = m->conn_table,
+	m->setup = (struct supervisor_setup){
+		.listeners = &m->listeners, .access_log_fd = -1, .ticket_keys = m->ticket_keys,
+		.stats = m->stats, .conn_table = m->conn_table, .reload = reload, .reload_arg = m,
 	};
-
-	if (listeners_open(&m->cfg.listen, &m->listeners, err) < 0)
+	point_setup(m);
+	if (listeners_open(&m->gen.cfg.listen, &m->listeners, err) < 0)
 		return fail("", err);
-	if (access_log_open(m->cfg.access_log, &m->access_log_fd, err) < 0)
+	if (access_log_open(m->gen.cfg.access_log, &m->access_log_fd, err) < 0)
 		return fail("", err);
 	for (size_t i = 0; i < m->listeners.n; i++)
 		printf("listening %s\n", m->listeners.items[i].text);
 	if (open_control(m, err) < 0)
 		return fail("", err);
 	fflush(stdout);
-	setup.access_log_fd = m->access_log_fd;
-	return supervisor_run(&setup);
+	m->setup.access_log_fd = m->access_log_fd;
+	return supervisor_run(&m->setup);
 }
 
 static void release(struct master *m)
@@ -181,15 +231,11 @@ static void release(struct master *m)
 	listeners_close(&m->listeners);
 	if (m->access_log_fd > STDERR_FILENO)
 		close(m->access_log_fd);
-	tls_server_free(m->tls);
 	session_cache_destroy(m->session_cache);
 	ticket_keys_destroy(m->ticket_keys);
-	contexts_free(m->contexts);
-	sni_table_destroy(m->sni_table);
 	cluster_stats_destroy(m->stats);
 	conn_table_destroy(m->conn_table);
-	creds_free(m->creds);
-	config_free(&m->cfg);
+	generation_free(&m->gen);
 	cli_args_free(&m->args);
 }
 
@@ -223,7 +269,8 @@ int main(int argc, char **argv)
 
 	memset(&m, 0, sizeof(m));
 	m.access_log_fd = -1;
-	config_init(&m.cfg);
+	m.started_at = (double)time(NULL);
+	generation_init(&m.gen);
 	status = run(&m, argc, argv);
 	release(&m);
 	return status;

@@ -29,14 +29,17 @@ struct slot {
 	double backoff;
 	unsigned restarts;
 	bool failed_config;
+	bool retired;		/* of an older generation: drains, never respawned */
 	ev_timer respawn;
 };
 
 struct supervisor {
-	const struct supervisor_setup *setup;
+	struct supervisor_setup *setup;
 	struct ev_loop *loop;
 	struct slot *slots;
-	int n_slots;
+	int n_slots;		/* 2 x workers: the running half and the draining one */
+	int workers;
+	int half;		/* 0 or 1: where the running generation's slots are */
 	int alive;
 	bool stopping;
 	int exit_status;
@@ -175,12 +178,70 @@ static void schedule_respawn(struct slot *slot)
 	ev_timer_start(sup->loop, &slot->respawn);
 }
 
-static bool all_failed_config(const struct supervisor *sup)
+static struct slot *running_slot(struct supervisor *sup, int i)
 {
-	for (int i = 0; i < sup->n_slots; i++)
-		if (!sup->slots[i].failed_config)
+	return &sup->slots[sup->half * sup->workers + i];
+}
+
+static bool all_failed_config(struct supervisor *sup)
+{
+	for (int i = 0; i < sup->workers; i++)
+		if (!running_slot(sup, i)->failed_config)
 			return false;
 	return true;
+}
+
+/* draining: workers of an older generation still running. */
+static int draining(const struct supervisor *sup)
+{
+	int n = 0;
+
+	for (int i = 0; i < sup->n_slots; i++)
+		n += sup->slots[i].retired && sup->slots[i].pid > 0;
+	return n;
+}
+
+/* switch_halves: the running half drains; the other half, forked from the
+ * new generation, becomes the running one. */
+static void switch_halves(struct supervisor *sup)
+{
+	for (int i = 0; i < sup->workers; i++) {
+		struct slot *old = running_slot(sup, i);
+
+		old->retired = true;
+		ev_timer_stop(sup->loop, &old->respawn);
+		if (old->pid > 0)
+			kill(old->pid, SIGTERM);
+	}
+	sup->half = 1 - sup->half;
+	for (int i = 0; i < sup->workers; i++) {
+		struct slot *s = running_slot(sup, i);
+
+		s->retired = false;
+		s->failed_config = false;
+		s->backoff = 0.0;
+		spawn(s);
+	}
+}
+
+/* reload: SIGHUP. */
+static void reload(struct supervisor *sup)
+{
+	int old = draining(sup);
+
+	if (sup->setup->reload == NULL) {
+		log_warn("SIGHUP: no reload configured; ignored");
+		return;
+	}
+	if (old > 0) {
+		log_warn("SIGHUP: %d worker(s) of the previous configuration still draining: reload refused, "
+			 "try again when they are done", old);
+		return;
+	}
+	if (sup->setup->reload(sup->setup->reload_arg, sup->setup) < 0)
+		return;
+	switch_halves(sup);
+	log_info("SIGHUP: configuration reloaded: %d new worker(s) serve it, the old ones drain", sup->workers);
 }
 
 static struct slot *slot_of(struct supervisor *sup, pid_t pid)
@@ -208,6 +269,8 @@ static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 			ev_break(loop, EVBREAK_ALL);
 		return;
 	}
+	if (slot->retired)
+		return;
 	if (WIFEXITED(w->rstatus) && WEXITSTATUS(w->rstatus) == WORKER_EXIT_CONFIG) {
 		log_error("worker %d failed on its configuration: not restarting it", slot->number);
 		slot->failed_config = true;
@@ -265,7 +328,8 @@ static void on_signal(struct ev_loop *loop, ev_signal *s, int revents)
 		return;
 	}
 	if (s->signum == SIGHUP) {
-		log_warn("SIGHUP: configuration reload is not supported by this version; ignored");
+		if (!sup->stopping)
+			reload(sup);
 		return;
 	}
 	start_stop(sup);
@@ -289,7 +353,8 @@ static void watch_signals(struct supervisor *sup)
 
 static int init_slots(struct supervisor *sup)
 {
-	sup->n_slots = sup->setup->cfg->workers;
+	sup->workers = sup->setup->cfg->workers;
+	sup->n_slots = 2 * sup->workers;
 	sup->slots = calloc((size_t)sup->n_slots, sizeof(*sup->slots));
 	if (sup->slots == NULL)
 		return TLSD_ERR_INTERNAL;
@@ -302,7 +367,7 @@ static int init_slots(struct supervisor *sup)
 	return TLSD_OK;
 }
 
-int supervisor_run(const struct supervisor_setup *setup)
+int supervisor_run(struct supervisor_setup *setup)
 {
 	struct supervisor sup = { .setup = setup };
 
@@ -313,9 +378,9 @@ int supervisor_run(const struct supervisor_setup *setup)
 		return 1;
 	}
 	watch_signals(&sup);
-	for (int i = 0; i < sup.n_slots; i++)
-		spawn(&sup.slots[i]);
-	printf("ready pid=%d workers=%d\n", (int)getpid(), sup.n_slots);
+	for (int i = 0; i < sup.workers; i++)
+		spawn(running_slot(&sup, i));
+	printf("ready pid=%d workers=%d\n", (int)getpid(), sup.workers);
 	fflush(stdout);
 	ev_run(sup.loop, 0);
 	free(sup.slots);

@@ -29,11 +29,23 @@ struct supervisor_setup {
 	struct cluster_stats *stats;		/* shared; one slot per worker */
 	const struct sni_table *sni_table;	/* shared; SNI contexts */
 	struct conn_table *conn_table;		/* shared; open connections by worker */
+	/* reload: on SIGHUP, build the next generation and point cfg, tls,
+	 * backend and sni_table at it; 0, or negative when it was refused
+	 * (then nothing changed). NULL: SIGHUP is ignored. */
+	int (*reload)(void *arg, struct supervisor_setup *setup);
+	void *reload_arg;
 };
 
 /* supervisor_run: fork the workers, print "ready pid=N workers=N" on
- * stdout, and supervise until stopped. Returns the master's exit status:
- * 0 after a graceful stop, 1 when every worker failed on its config. */
-int supervisor_run(const struct supervisor_setup *setup);
+ * stdout, and supervise until stopped. <setup> may change (reload) while
+ * it runs. Returns the master's exit status: 0 after a graceful stop, 1
+ * when every worker failed on its config.
+ *
+ * SIGHUP: when setup->reload succeeds, a new worker is forked for every
+ * running one, from the new generation, into the other half of the 2 x
+ * workers slots, and the old workers are told to drain (SIGTERM: they
+ * stop accepting and finish their connections); no connection is dropped.
+ * A SIGHUP while old workers still drain is refused (logged). */
+int supervisor_run(struct supervisor_setup *setup);
 
 #endif
