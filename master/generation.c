@@ -1,15 +1,11 @@
 /* generation.c - build, compare and free one configuration's products. */
 #include "master/generation.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 
-void generation_init(struct generation *g)
-{
-	memset(g, 0, sizeof(*g));
-	config_init(&g->cfg);
-}
 
 /* resolve_backend: resolve the backend once, before fork, so a bad one
  * stops the start (or the reload) and no worker blocks in getaddrinfo. */
@@ -31,13 +27,31 @@ static int open_contexts(struct generation *g, struct tlsd_error *err)
 	return contexts_open(&g->cfg, g->sni_table, &g->contexts, err);
 }
 
-int generation_build(struct generation *g, const struct cli_args *args, struct tlsd_error *err)
+static int build_steps(struct generation *g, const struct cli_args *args, struct tlsd_error *err)
 {
 	GUARD(config_load(&g->cfg, args->config_path, args->overrides, err));
 	GUARD(creds_load(&g->cfg, &g->creds, err));
 	GUARD(tls_server_new(&g->cfg, g->creds, &g->tls, err));
 	GUARD(resolve_backend(g, err));
 	return open_contexts(g, err);
+}
+
+int generation_build(const struct cli_args *args, struct generation **out, struct tlsd_error *err)
+{
+	struct generation *g = calloc(1, sizeof(*g));
+	int rc;
+
+	*out = NULL;
+	if (g == NULL)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "out of memory");
+	config_init(&g->cfg);
+	rc = build_steps(g, args, err);
+	if (rc < 0) {
+		generation_free(g);
+		return rc;
+	}
+	*out = g;
+	return TLSD_OK;
 }
 
 static bool same_text(const char *a, const char *b)
@@ -76,10 +90,12 @@ const char *generation_needs_restart(const struct tlsd_config *old, const struct
 
 void generation_free(struct generation *g)
 {
+	if (g == NULL)
+		return;
 	contexts_free(g->contexts);
 	sni_table_destroy(g->sni_table);
 	tls_server_free(g->tls);
 	creds_free(g->creds);
 	config_free(&g->cfg);
-	generation_init(g);
+	free(g);
 }

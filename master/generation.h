@@ -31,22 +31,20 @@ struct generation {
 	struct contexts *contexts;
 };
 
-/* generation_init: an empty generation (generation_free is a no-op). */
-void generation_init(struct generation *g);
-
-/* generation_build: read the config file and flags of <args> into <g>
- * (from generation_init) and build everything from it, in the order a
- * user's mistake is best reported: config, credentials, TLS settings,
- * backend, contexts. Errors name the config key. On error <g> holds what
- * was built so far: free it. */
-int generation_build(struct generation *g, const struct cli_args *args, struct tlsd_error *err) TLSD_MUST_CHECK;
+/* generation_build: read the config file and flags of <args> and build
+ * everything from them into a new generation *<out>, in the order a user's
+ * mistake is best reported: config, credentials, TLS settings, backend,
+ * contexts. Errors name the config key; then *<out> is NULL and nothing is
+ * left over. A generation never moves (what it builds keeps pointers to
+ * its config): release it with generation_free. */
+int generation_build(const struct cli_args *args, struct generation **out, struct tlsd_error *err) TLSD_MUST_CHECK;
 
 /* generation_needs_restart: the first setting that differs between <old>
  * and <next> and that only a restart can change (listen, workers, control,
  * stateDir, sessionCache.size, accessLog); NULL when there is none. */
 const char *generation_needs_restart(const struct tlsd_config *old, const struct tlsd_config *next);
 
-/* generation_free: release <g> and make it empty. */
+/* generation_free: release <g> (NULL is fine). */
 void generation_free(struct generation *g);
 
 #endif

@@ -37,7 +37,7 @@
  * control endpoint). */
 struct master {
 	struct cli_args args;
-	struct generation gen;
+	struct generation *gen;		/* the running one; NULL before the config is read */
 	struct session_cache *session_cache;
 	struct ticket_keys *ticket_keys;
 	struct cluster_stats *stats;
@@ -59,7 +59,7 @@ static int fail(const char *what, const struct tlsd_error *err)
  * restart (state dir), else ticketKeys, else random. */
 static int create_ticket_keys(struct master *m, struct tlsd_error *err)
 {
-	const struct tlsd_config *cfg = &m->gen.cfg;
+	const struct tlsd_config *cfg = &m->gen->cfg;
 	unsigned char keys[TICKET_KEYS_SIZE];
 	bool from_state = false;
 	int rc;
@@ -82,12 +82,12 @@ static int create_ticket_keys(struct master *m, struct tlsd_error *err)
  * while the new ones serve from the other. */
 static int create_shared_state(struct master *m, struct tlsd_error *err)
 {
-	const struct tlsd_config *cfg = &m->gen.cfg;
+	const struct tlsd_config *cfg = &m->gen->cfg;
 
 	if (session_cache_create((size_t)cfg->session_cache_size, &m->session_cache) < 0)
 		return tlsd_error_set(err, TLSD_ERR_CONFIG, "sessionCache.size: cannot map %ld entries of shared memory",
 				      cfg->session_cache_size);
-	tls_server_use_session_cache(m->gen.tls, m->session_cache);
+	tls_server_use_session_cache(m->gen->tls, m->session_cache);
 	GUARD(create_ticket_keys(m, err));
 	if (cluster_stats_create(2 * cfg->workers, cfg->max_connections, &m->stats) < 0 ||
 	    conn_table_create(2 * cfg->workers, CONN_TABLE_PER_WORKER, &m->conn_table) < 0)
@@ -99,18 +99,18 @@ static int create_shared_state(struct master *m, struct tlsd_error *err)
 /* prepare: every step that can fail on the user's input, before binding. */
 static int prepare(struct master *m, struct tlsd_error *err)
 {
-	GUARD(generation_build(&m->gen, &m->args, err));
-	log_setup(m->gen.cfg.log_format, m->gen.cfg.log_level);
+	GUARD(generation_build(&m->args, &m->gen, err));
+	log_setup(m->gen->cfg.log_format, m->gen->cfg.log_level);
 	return create_shared_state(m, err);
 }
 
 static int print_check(const struct master *m)
 {
-	json_t *effective = config_to_json(&m->gen.cfg);
+	json_t *effective = config_to_json(&m->gen->cfg);
 
 	if (effective == NULL)
 		return 1;
-	json_object_set_new(effective, "effectivePriority", json_string(tls_server_priority_text(m->gen.tls)));
+	json_object_set_new(effective, "effectivePriority", json_string(tls_server_priority_text(m->gen->tls)));
 	json_dumpf(effective, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	printf("\n");
 	json_decref(effective);
@@ -121,10 +121,10 @@ static int print_check(const struct master *m)
 static struct api_env api_env_of(const struct master *m)
 {
 	return (struct api_env){
-		.cfg = &m->gen.cfg, .ticket_keys = m->ticket_keys, .stats = m->stats,
+		.cfg = &m->gen->cfg, .ticket_keys = m->ticket_keys, .stats = m->stats,
 		.session_cache = m->session_cache, .listeners = &m->listeners,
-		.started_at = m->started_at, .priority_text = tls_server_priority_text(m->gen.tls),
-		.contexts = m->gen.contexts, .conn_table = m->conn_table,
+		.started_at = m->started_at, .priority_text = tls_server_priority_text(m->gen->tls),
+		.contexts = m->gen->contexts, .conn_table = m->conn_table,
 	};
 }
 
@@ -143,10 +143,10 @@ static int open_control(struct master *m, struct tlsd_error *err)
 /* point_setup: the supervisor forks new workers from the running generation. */
 static void point_setup(struct master *m)
 {
-	m->setup.cfg = &m->gen.cfg;
-	m->setup.tls = m->gen.tls;
-	m->setup.backend = m->gen.has_backend ? &m->gen.backend : NULL;
-	m->setup.sni_table = m->gen.sni_table;
+	m->setup.cfg = &m->gen->cfg;
+	m->setup.tls = m->gen->tls;
+	m->setup.backend = m->gen->has_backend ? &m->gen->backend : NULL;
+	m->setup.sni_table = m->gen->sni_table;
 }
 
 /* apply_shared_changes: what a reload changes in shared memory: the ticket
@@ -175,33 +175,32 @@ static int apply_shared_changes(struct master *m, const struct tlsd_config *old,
 static int reload(void *arg, struct supervisor_setup *setup)
 {
 	struct master *m = arg;
-	struct generation next, old;
+	struct generation *next = NULL, *old;
 	struct tlsd_error err = { "" };
 	const char *fixed;
 	struct api_env env;
 
-	generation_init(&next);
-	if (generation_build(&next, &m->args, &err) < 0)
+	if (generation_build(&m->args, &next, &err) < 0)
 		goto refused;
-	fixed = generation_needs_restart(&m->gen.cfg, &next.cfg);
+	fixed = generation_needs_restart(&m->gen->cfg, &next->cfg);
 	if (fixed != NULL) {
 		tlsd_error_set(&err, TLSD_ERR_CONFIG, "%s: changed; only a restart applies it", fixed);
 		goto refused;
 	}
-	if (apply_shared_changes(m, &m->gen.cfg, &next.cfg, &err) < 0)
+	if (apply_shared_changes(m, &m->gen->cfg, &next->cfg, &err) < 0)
 		goto refused;
-	tls_server_use_session_cache(next.tls, m->session_cache);
+	tls_server_use_session_cache(next->tls, m->session_cache);
 	old = m->gen;
 	m->gen = next;
-	log_setup(m->gen.cfg.log_format, m->gen.cfg.log_level);
+	log_setup(m->gen->cfg.log_format, m->gen->cfg.log_level);
 	point_setup(m);
 	env = api_env_of(m);
 	control_use_env(m->control, &env);
-	generation_free(&old);
+	generation_free(old);
 	return TLSD_OK;
 refused:
 	log_error("SIGHUP: reload refused: %s; still serving the previous configuration", err.msg);
-	generation_free(&next);
+	generation_free(next);
 	return TLSD_ERR_CONFIG;
 }
 
@@ -212,9 +211,9 @@ static int serve(struct master *m, struct tlsd_error *err)
 		.stats = m->stats, .conn_table = m->conn_table, .reload = reload, .reload_arg = m,
 	};
 	point_setup(m);
-	if (listeners_open(&m->gen.cfg.listen, &m->listeners, err) < 0)
+	if (listeners_open(&m->gen->cfg.listen, &m->listeners, err) < 0)
 		return fail("", err);
-	if (access_log_open(m->gen.cfg.access_log, &m->access_log_fd, err) < 0)
+	if (access_log_open(m->gen->cfg.access_log, &m->access_log_fd, err) < 0)
 		return fail("", err);
 	for (size_t i = 0; i < m->listeners.n; i++)
 		printf("listening %s\n", m->listeners.items[i].text);
@@ -235,7 +234,7 @@ static void release(struct master *m)
 	ticket_keys_destroy(m->ticket_keys);
 	cluster_stats_destroy(m->stats);
 	conn_table_destroy(m->conn_table);
-	generation_free(&m->gen);
+	generation_free(m->gen);
 	cli_args_free(&m->args);
 }
 
@@ -270,7 +269,6 @@ int main(int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	m.access_log_fd = -1;
 	m.started_at = (double)time(NULL);
-	generation_init(&m.gen);
 	status = run(&m, argc, argv);
 	release(&m);
 	return status;
