@@ -86,13 +86,17 @@ test('two --listen flags give two real ports, both serving', async (t) => {
   }
 });
 
-test('IPv6 loopback listener is printed in brackets and serves', async (t) => {
-  const can6 = await new Promise((r) => {
+// canListen6(): this machine has an IPv6 loopback to listen on.
+function canListen6() {
+  return new Promise((r) => {
     const srv = net.createServer();
     srv.once('error', () => r(false));
     srv.listen(0, '::1', () => srv.close(() => r(true)));
   });
-  if (!can6) {
+}
+
+test('IPv6 loopback listener is printed in brackets and serves', async (t) => {
+  if (!(await canListen6())) {
     t.skip('no ::1 on this machine');
     return;
   }
@@ -106,12 +110,7 @@ test('IPv6 loopback listener is printed in brackets and serves', async (t) => {
 });
 
 test('[::] listens dual-stack, as Node\'s listen(port, "::"): IPv4 and IPv6 clients both served', async (t) => {
-  const can6 = await new Promise((r) => {
-    const srv = net.createServer();
-    srv.once('error', () => r(false));
-    srv.listen(0, '::1', () => srv.close(() => r(true)));
-  });
-  if (!can6) {
+  if (!(await canListen6())) {
     t.skip('no ::1 on this machine');
     return;
   }
