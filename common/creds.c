@@ -31,6 +31,7 @@
 #include <gnutls/x509.h>
 
 #include "common/log.h"
+#include "common/signer.h"
 
 #define CREDS_NO_INDEX ((size_t)-1)
 #define CREDS_MIN_DH_BITS 1024
@@ -39,6 +40,7 @@
 struct tlsd_creds {
 	gnutls_certificate_credentials_t cred;
 	gnutls_dh_params_t dh;	/* referenced, not copied, by cred */
+	enum signer_kind signer;	/* who signs for the key/cert pairs */
 	unsigned pairs;
 	bool has_ca;
 };
@@ -396,19 +398,57 @@ static bool key_is_ec(gnutls_x509_privkey_t key)
 	       pk == GNUTLS_PK_EDDSA_ED448;
 }
 
-/* creds_add_pair: hand key <i> and its chain to GnuTLS (which copies both). */
+/* creds_set_key: give GnuTLS the chain <crts> and <key>, the key wrapped by
+ * creds->signer (signer.h). Returns the pair's index (API_V2), or an error
+ * with <err> naming <label> and <where>. */
+static int creds_set_key(struct tlsd_creds *creds, gnutls_x509_crt_t *crts, unsigned n,
+			 gnutls_x509_privkey_t key, const char *label, const char *where,
+			 struct tlsd_error *err)
+{
+	gnutls_pcert_st *pcerts = calloc(n, sizeof(*pcerts));
+	struct tlsd_error why = { { 0 } };
+	gnutls_privkey_t pk = NULL;
+	unsigned got = n;
+	int rc;
+
+	if (pcerts == NULL)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "%s: out of memory", label);
+	rc = signer_make_key(creds->signer, key, &pk, &why);
+	if (rc < 0) {
+		free(pcerts);
+		return tlsd_error_set(err, rc, "%s: %s: %s (signer %s)", label, where, why.msg,
+				      signer_name(creds->signer));
+	}
+	rc = gnutls_pcert_import_x509_list(pcerts, crts, &got, 0);
+	if (rc < 0) {
+		gnutls_privkey_deinit(pk);
+		free(pcerts);
+		return creds_gnutls_error(err, label, where, rc, "certificate", false);
+	}
+	/* On success GnuTLS owns the key and the certificates (it copies the
+	 * array); on failure they are still ours. */
+	rc = gnutls_certificate_set_key(creds->cred, NULL, 0, pcerts, (int)got, pk);
+	if (rc < 0) {
+		for (unsigned j = 0; j < got; j++)
+			gnutls_pcert_deinit(&pcerts[j]);
+		gnutls_privkey_deinit(pk);
+		free(pcerts);
+		return creds_gnutls_error(err, label, where, rc, "key pair", false);
+	}
+	free(pcerts);
+	return rc;
+}
+
+/* creds_add_pair: hand key <i> and its chain to GnuTLS. */
 static int creds_add_pair(struct tlsd_creds *creds, const struct creds_pairing *p, size_t i,
 			  struct tlsd_error *err)
 {
 	const struct creds_key *k = &p->keys[i];
 	const struct creds_chain *chain = &p->chains[k->cert];
 	char label[64];
-	int rc;
 
 	snprintf(label, sizeof(label), "key[%zu] (cert[%zu])", i, k->cert);
-	rc = gnutls_certificate_set_x509_key(creds->cred, chain->crts, chain->n, k->key);
-	if (rc < 0)
-		return creds_gnutls_error(err, label, k->where, rc, "key pair", false);
+	GUARD(creds_set_key(creds, chain->crts, chain->n, k->key, label, k->where, err));
 	creds_check_dates(label, chain->crts[0]);
 	creds->pairs++;
 	return 0;
@@ -554,7 +594,9 @@ static int creds_load_demo(struct tlsd_creds *creds, const struct tlsd_config *c
 	GUARD_GOTO(demo_key(&key), rc, fail);
 	GUARD_GOTO(gnutls_x509_crt_init(&crt), rc, fail);
 	GUARD_GOTO(demo_crt(crt, key), rc, fail);
-	GUARD_GOTO(gnutls_certificate_set_x509_key(creds->cred, &crt, 1, key), rc, fail);
+	rc = creds_set_key(creds, &crt, 1, key, "demo", "generated certificate", err);
+	if (rc < 0)
+		goto out;
 	creds->pairs++;
 	rc = 0;
 	goto out;
@@ -724,6 +766,11 @@ static int creds_new(struct tlsd_creds **out, struct tlsd_error *err)
 	}
 	/* API_V2: the set-key functions return the pair's index (OCSP, dates). */
 	gnutls_certificate_set_flags(creds->cred, GNUTLS_CERTIFICATE_API_V2);
+	rc = signer_from_env(&creds->signer, err);
+	if (rc < 0) {
+		creds_free(creds);
+		return rc;
+	}
 	*out = creds;
 	return 0;
 }

@@ -4,7 +4,7 @@
 set -eu
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev \
+PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev libssl-dev \
 libmicrohttpd-dev libjansson-dev libev-dev libcmocka-dev gnutls-bin openssl curl"
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
 $SUDO apt-get update -qq
