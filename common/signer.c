@@ -20,8 +20,19 @@
 #define SIGNER_ENV "TLSD_SIGNER"
 #define SIGNER_PREMASTER_SIZE 48	/* TLS 1.2 RSA key exchange */
 
+/* One prepared signing context per scheme used (padding and digest set
+ * once; EVP_PKEY_sign can be called on it again and again). Made on first
+ * use, so in the worker that signs. */
+#define SIGNER_CTX_CACHE 8
+
+struct signer_ctx {
+	gnutls_sign_algorithm_t sign;
+	EVP_PKEY_CTX *ctx;
+};
+
 struct signer_key {
 	EVP_PKEY *pkey;			/* libcrypto's copy: signs */
+	struct signer_ctx ctxs[SIGNER_CTX_CACHE];	/* ctx NULL: unused */
 	gnutls_privkey_t native;	/* GnuTLS's copy: decrypts */
 	gnutls_pk_algorithm_t pk;	/* GNUTLS_PK_RSA or GNUTLS_PK_ECDSA */
 	gnutls_ecc_curve_t curve;	/* ECDSA only */
@@ -139,20 +150,54 @@ static int signer_set_scheme(EVP_PKEY_CTX *ctx, gnutls_sign_algorithm_t sign)
 
 /* ---- GnuTLS's callbacks ---- */
 
+/* signer_new_ctx: a signing context of <k> for <sign>, or NULL. */
+static EVP_PKEY_CTX *signer_new_ctx(const struct signer_key *k, gnutls_sign_algorithm_t sign)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k->pkey, NULL);
+
+	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0 || signer_set_scheme(ctx, sign) < 0) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* signer_ctx_for: the prepared context of <k> for <sign>, made and kept
+ * on first use (a full cache makes a new one each time: caller frees it
+ * when *<owned>). */
+static EVP_PKEY_CTX *signer_ctx_for(struct signer_key *k, gnutls_sign_algorithm_t sign,
+				    bool *owned)
+{
+	size_t i = 0;
+
+	*owned = false;
+	while (i < SIGNER_CTX_CACHE && k->ctxs[i].ctx != NULL && k->ctxs[i].sign != sign)
+		i++;
+	if (i < SIGNER_CTX_CACHE && k->ctxs[i].ctx != NULL)
+		return k->ctxs[i].ctx;
+	if (i == SIGNER_CTX_CACHE) {
+		*owned = true;
+		return signer_new_ctx(k, sign);
+	}
+	k->ctxs[i].ctx = signer_new_ctx(k, sign);
+	k->ctxs[i].sign = sign;
+	return k->ctxs[i].ctx;
+}
+
 static int signer_sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t sign, void *userdata,
 			    unsigned int flags, const gnutls_datum_t *hash,
 			    gnutls_datum_t *signature)
 {
 	struct signer_key *k = userdata;
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k->pkey, NULL);
+	bool owned;
+	EVP_PKEY_CTX *ctx = signer_ctx_for(k, sign, &owned);
 	int rc = GNUTLS_E_PK_SIGN_FAILED;
 	size_t len = 0;
 
 	(void)key;
 	(void)flags;
 	signature->data = NULL;
-	if (ctx == NULL || EVP_PKEY_sign_init(ctx) <= 0 || signer_set_scheme(ctx, sign) < 0 ||
-	    EVP_PKEY_sign(ctx, NULL, &len, hash->data, hash->size) <= 0)
+	if (ctx == NULL || EVP_PKEY_sign(ctx, NULL, &len, hash->data, hash->size) <= 0)
 		goto out;
 	signature->data = gnutls_malloc(len);
 	if (signature->data == NULL) {
@@ -167,7 +212,8 @@ static int signer_sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t sign, 
 	signature->size = (unsigned)len;
 	rc = 0;
 out:
-	EVP_PKEY_CTX_free(ctx);
+	if (owned)
+		EVP_PKEY_CTX_free(ctx);
 	return rc;
 }
 
@@ -214,6 +260,8 @@ static void signer_key_free(struct signer_key *k)
 {
 	if (k == NULL)
 		return;
+	for (size_t i = 0; i < SIGNER_CTX_CACHE; i++)
+		EVP_PKEY_CTX_free(k->ctxs[i].ctx);
 	EVP_PKEY_free(k->pkey);
 	if (k->native)
 		gnutls_privkey_deinit(k->native);

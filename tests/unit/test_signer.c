@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <gnutls/abstract.h>
@@ -198,6 +200,59 @@ static void test_gnutls_signer_is_native(void **state)
 	gnutls_x509_privkey_deinit(key);
 }
 
+/* sign_fixed: <priv>'s ECDSA signature of a fixed hash into <out>. */
+static size_t sign_fixed(gnutls_privkey_t priv, unsigned char *out, size_t max)
+{
+	unsigned char digest[32];
+	gnutls_datum_t hash = { digest, sizeof(digest) }, sig = { NULL, 0 };
+	size_t n;
+
+	memset(digest, 0x3c, sizeof(digest));
+	assert_int_equal(gnutls_privkey_sign_hash2(priv, GNUTLS_SIGN_ECDSA_SHA256, 0, &hash, &sig), 0);
+	n = sig.size < max ? sig.size : max;
+	memcpy(out, sig.data, n);
+	gnutls_free(sig.data);
+	return n;
+}
+
+/* Workers fork from the master after the key was made (and used, by the
+ * load-time check): each process must draw its own ECDSA nonces. Equal
+ * signatures of the same hash from parent and child would mean a shared
+ * nonce, which gives the private key away. */
+static void test_fork_draws_own_nonces(void **state)
+{
+	gnutls_x509_privkey_t key = new_key(GNUTLS_PK_ECDSA,
+					    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1));
+	gnutls_privkey_t priv = made_key(SIGNER_OPENSSL, key);
+	unsigned char mine[160], theirs[160];
+	size_t n_mine, n_theirs = 0;
+	int fds[2], status;
+	ssize_t got;
+	pid_t pid;
+
+	(void)state;
+	(void)sign_fixed(priv, mine, sizeof(mine));	/* the DRBG is in use before fork */
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		size_t n = sign_fixed(priv, theirs, sizeof(theirs));
+
+		_exit(write(fds[1], theirs, n) == (ssize_t)n ? 0 : 1);
+	}
+	close(fds[1]);
+	n_mine = sign_fixed(priv, mine, sizeof(mine));
+	while ((got = read(fds[0], theirs + n_theirs, sizeof(theirs) - n_theirs)) > 0)
+		n_theirs += (size_t)got;
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(n_theirs > 0);
+	assert_false(n_mine == n_theirs && memcmp(mine, theirs, n_mine) == 0);
+	gnutls_privkey_deinit(priv);
+	gnutls_x509_privkey_deinit(key);
+}
+
 static void test_env(void **state)
 {
 	struct tlsd_error err = { { 0 } };
@@ -229,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_rsa_decrypt),
 		cmocka_unit_test(test_ed25519_stays_gnutls),
 		cmocka_unit_test(test_gnutls_signer_is_native),
+		cmocka_unit_test(test_fork_draws_own_nonces),
 		cmocka_unit_test(test_env),
 	};
 
