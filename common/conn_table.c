@@ -143,6 +143,11 @@ void conn_table_update(struct conn_table *t, int worker, uint32_t i, const struc
 		seqlock_write(&slot(t, worker, i)->seq, &slot(t, worker, i)->rec, rec, sizeof(*rec));
 }
 
+void conn_table_get(const struct conn_table *t, int worker, uint32_t i, struct conn_record *rec)
+{
+	memcpy(rec, &slot(t, worker, i)->rec, sizeof(*rec));
+}
+
 void conn_table_add_bytes(struct conn_table *t, int worker, uint32_t i, uint64_t in, uint64_t out)
 {
 	struct ct_slot *s;

@@ -66,6 +66,10 @@ uint32_t conn_table_open(struct conn_table *t, int worker, const struct conn_rec
  * handshake). */
 void conn_table_update(struct conn_table *t, int worker, uint32_t i, const struct conn_record *rec);
 
+/* conn_table_get: copy record <i> of <worker> into <rec>. Only for the
+ * worker that writes it (no other writer, so no retry is needed). */
+void conn_table_get(const struct conn_table *t, int worker, uint32_t i, struct conn_record *rec);
+
 /* conn_table_add_bytes: bytes read from / written to the client. */
 void conn_table_add_bytes(struct conn_table *t, int worker, uint32_t i, uint64_t in, uint64_t out);
 

@@ -86,7 +86,8 @@ static struct pump_buf *conn_outbound(struct conn *c)
 static struct conn_listing_facts conn_facts(const struct conn *c, bool handshake_done)
 {
 	return (struct conn_listing_facts){
-		.fd = c->fd, .peer = (const struct sockaddr *)&c->peer, .peer_len = c->peer_len,
+		.fd = c->fd, .pid = c->env->log->worker,
+		.peer = (const struct sockaddr *)&c->peer, .peer_len = c->peer_len,
 		.started = c->started, .info = handshake_done ? &c->info : NULL,
 		.session = handshake_done ? c->tls : NULL,
 	};

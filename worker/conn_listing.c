@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static void fill_start(struct conn_record *rec, const struct conn_listing *l, const struct conn_listing_facts *f)
 {
@@ -12,7 +11,7 @@ static void fill_start(struct conn_record *rec, const struct conn_listing *l, co
 	memset(rec, 0, sizeof(*rec));
 	rec->id = l->id;
 	rec->worker = l->worker + 1;
-	rec->pid = (int32_t)getpid();
+	rec->pid = (int32_t)f->pid;
 	rec->started_ms = (int64_t)(f->started * 1000.0);
 	rec->state = CONN_RECORD_HANDSHAKE;
 	if (f->peer_len <= sizeof(rec->remote)) {
@@ -68,7 +67,9 @@ void conn_listing_handshake_done(struct conn_listing *l, const struct conn_listi
 
 	if (l->table == NULL || l->index == CONN_TABLE_NONE)
 		return;
-	fill_start(&rec, l, f);
+	/* The start fields are the ones written at accept: no second
+	 * getsockname. */
+	conn_table_get(l->table, l->worker, l->index, &rec);
 	fill_tls(&rec, f);
 	conn_table_update(l->table, l->worker, l->index, &rec);
 }

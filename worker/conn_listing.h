@@ -25,6 +25,7 @@ struct conn_listing {
 /* What a record is built from. */
 struct conn_listing_facts {
 	int fd;
+	int pid;			/* the worker's */
 	const struct sockaddr *peer;
 	socklen_t peer_len;
 	double started;			/* unix time, seconds */
