@@ -6,6 +6,12 @@
  * Entries are linked by uint32_t index: a hash chain (hnext, which is also
  * the free-list link), and a doubly linked LRU list (head = most recent).
  * Critical sections only hash-walk and memcpy; no allocation, no syscalls.
+ *
+ * Entries at and above <fresh> have never been used: they are on no list
+ * and their pages were never touched, so the kernel has not backed them
+ * (an anonymous mapping reads as zeros). The cache takes memory as it
+ * fills, not at start (20480 entries of 4 KiB would be 80 MiB resident in
+ * every process from the first moment).
  */
 #include "common/session_cache.h"
 
@@ -17,7 +23,7 @@
 #include <unistd.h>
 
 #define SC_MAGIC 0x53434331u	/* "SCC1" */
-#define SC_VERSION 1u
+#define SC_VERSION 2u
 #define SC_NIL UINT32_MAX
 #define SC_CAPACITY_MAX (1u << 20)	/* 4 GiB of slots is plenty */
 
@@ -38,7 +44,7 @@ struct session_cache {
 	uint64_t map_size, buckets_off, entries_off;
 	uint64_t seed;
 	pthread_mutex_t lock;
-	uint32_t lru_head, lru_tail, free_head, pad2_;
+	uint32_t lru_head, lru_tail, free_head, fresh;	/* fresh: first never-used entry */
 	uint64_t entries, hits, misses, evictions, stores, recoveries;
 };
 
@@ -68,22 +74,24 @@ static uint32_t sc_bucket_of(const struct session_cache *c, const uint8_t *key, 
 	return (uint32_t)h & (c->nbuckets - 1);
 }
 
+/* sc_wipe: empty the cache. Entries below <fresh> are wiped (packed
+ * sessions hold the master secret) and, like the rest, handed out again
+ * from <fresh>; entries above it were never touched and stay so. */
 static void sc_wipe(struct session_cache *c)
 {
 	uint32_t i;
 
 	for (i = 0; i < c->nbuckets; i++)
 		sc_buckets(c)[i] = SC_NIL;
-	for (i = 0; i < c->capacity; i++) {
+	for (i = 0; i < c->fresh && i < c->capacity; i++) {
 		struct sc_entry *e = sc_entry(c, i);
 
-		if (e->used)	/* packed sessions hold the master secret */
+		if (e->used)
 			explicit_bzero(e->data, sizeof(e->data));
 		e->used = 0;
-		e->lprev = e->lnext = SC_NIL;
-		e->hnext = i + 1 < c->capacity ? i + 1 : SC_NIL;
 	}
-	c->free_head = c->capacity ? 0 : SC_NIL;
+	c->fresh = 0;
+	c->free_head = SC_NIL;
 	c->lru_head = c->lru_tail = SC_NIL;
 	c->entries = 0;
 }
@@ -249,11 +257,14 @@ static void sc_free_entry(struct session_cache *c, uint32_t i)
 	c->entries--;
 }
 
-/* Pop a free slot, evicting the least recently used entry once if full. */
+/* Pop a free slot, else take a never-used one, else evict the least
+ * recently used entry. */
 static uint32_t sc_alloc(struct session_cache *c)
 {
 	uint32_t i;
 
+	if (c->free_head == SC_NIL && c->fresh < c->capacity)
+		return c->fresh++;
 	if (c->free_head == SC_NIL) {
 		sc_free_entry(c, c->lru_tail);
 		c->evictions++;
@@ -399,7 +410,7 @@ static int64_t sc_validate_chains(struct session_cache *c)
 		for (i = sc_buckets(c)[b]; i != SC_NIL; i = sc_entry(c, i)->hnext) {
 			struct sc_entry *e;
 
-			if (i >= c->capacity || ++n > c->capacity)
+			if (i >= c->fresh || ++n > c->capacity)
 				return -1;
 			e = sc_entry(c, i);
 			if (!e->used || e->klen == 0 || e->klen > SESSION_CACHE_KEY_MAX ||
@@ -418,7 +429,7 @@ static int64_t sc_validate_lru(struct session_cache *c)
 	int64_t n = 0;
 
 	for (i = c->lru_head; i != SC_NIL; i = sc_entry(c, i)->lnext) {
-		if (i >= c->capacity || ++n > c->capacity)
+		if (i >= c->fresh || ++n > c->capacity)
 			return -1;
 		if (!sc_entry(c, i)->used || sc_entry(c, i)->lprev != prev)
 			return -1;
@@ -433,7 +444,7 @@ static int64_t sc_validate_free(struct session_cache *c)
 	uint32_t i;
 
 	for (i = c->free_head; i != SC_NIL; i = sc_entry(c, i)->hnext) {
-		if (i >= c->capacity || ++n > c->capacity || sc_entry(c, i)->used)
+		if (i >= c->fresh || ++n > c->capacity || sc_entry(c, i)->used)
 			return -1;
 	}
 	return n;
@@ -447,8 +458,8 @@ static int sc_validate_locked(struct session_cache *c)
 
 	if (chained < 0 || listed < 0 || free_n < 0)
 		return TLSD_ERR_INTERNAL;
-	if (chained != listed || (uint64_t)chained != c->entries ||
-	    chained + free_n != c->capacity)
+	if (c->fresh > c->capacity || chained != listed || (uint64_t)chained != c->entries ||
+	    chained + free_n != c->fresh)
 		return TLSD_ERR_INTERNAL;
 	return 0;
 }

@@ -210,6 +210,56 @@ static void test_capacity_zero(void **state)
 	session_cache_destroy(c);
 }
 
+/* rss_kib: this process's resident set (VmRSS), KiB. */
+static long rss_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* The default size (20480 entries of over 4 KiB, 80 MiB of mapping) takes
+ * memory as it fills, not at creation; and once full it still evicts. */
+static void test_memory_taken_as_it_fills(void **state)
+{
+	struct session_cache *c = NULL;
+	uint8_t key[SESSION_CACHE_KEY_MAX];
+	long before = rss_kib(), created, filled;
+	static char big[2048];
+
+	(void)state;
+	assert_int_equal(session_cache_create(20480, &c), 0);
+	created = rss_kib();
+	assert_true(created - before < 1024);	/* the buckets: 128 KiB */
+	memset(big, 'p', sizeof(big));
+	for (unsigned i = 0; i < 100; i++) {
+		key_of(key, i);
+		assert_int_equal(session_cache_store(c, key, sizeof(key), big, sizeof(big), LATER,
+						     NOW), 0);
+	}
+	filled = rss_kib();
+	assert_true(filled - created >= 100 * 2);	/* the 100 entries' data... */
+	assert_true(filled - created < 100 * 12);	/* ...and not much more */
+	assert_int_equal(session_cache_validate(c), 0);
+	session_cache_destroy(c);
+
+	/* a small cache filled past its capacity evicts, then reuses slots */
+	assert_int_equal(session_cache_create(4, &c), 0);
+	for (unsigned i = 0; i < 10; i++)
+		store_n(c, i);
+	assert_int_equal(fetch_n(c, 9, NOW), 0);
+	assert_int_equal(fetch_n(c, 6, NOW), 0);
+	assert_int_equal(fetch_n(c, 5, NOW), SESSION_CACHE_MISS);
+	session_cache_destroy(c);
+}
+
 static void child_work(struct session_cache *c, unsigned id)
 {
 	uint8_t key[SESSION_CACHE_KEY_MAX];
@@ -290,6 +340,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bounds_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffer_too_small, setup, teardown),
 		cmocka_unit_test(test_capacity_zero),
+		cmocka_unit_test(test_memory_taken_as_it_fills),
 		cmocka_unit_test(test_concurrent_processes),
 		cmocka_unit_test_setup_teardown(test_owner_death_recovers, setup, teardown),
 	};
