@@ -57,6 +57,8 @@
 #             signatures: tlsd before its OpenSSL signer, in the same run)
 #   BENCH_SCENARIOS="full13 full12 sid12 tkt12 tkt13 full13rsa full12rsa bulk latency idle"
 #   BENCH_SECONDS=4 BENCH_REPEAT=3 BENCH_CLIENTS=2 BENCH_PIN=auto|off
+#   BENCH_WORKERS=1   workers (or HAProxy threads) per server; above 1 nothing
+#                     is pinned (auto), to show resumption across workers
 #   BENCH_BULK_CONNS=4 BENCH_BULK_BLOCK=16384 BENCH_BULK_WINDOW=16
 #   BENCH_LAT_CONNS=10 BENCH_LAT_RATE=2000 BENCH_LAT_SIZE=64
 #   BENCH_IDLE_CONNS=1000
@@ -85,6 +87,7 @@ dur=${BENCH_SECONDS:-4}
 repeat=${BENCH_REPEAT:-3}
 k=${BENCH_CLIENTS:-2}
 pin=${BENCH_PIN:-auto}
+workers=${BENCH_WORKERS:-1}
 bulk_conns=${BENCH_BULK_CONNS:-4}
 bulk_block=${BENCH_BULK_BLOCK:-16384}
 bulk_window=${BENCH_BULK_WINDOW:-16}
@@ -122,8 +125,10 @@ for tool in openssl node awk setsid; do
 done
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 hz=$(getconf CLK_TCK)
+case $workers in ''|*[!0-9]*|0) echo "compare: BENCH_WORKERS must be a whole number > 0" >&2; exit 2 ;; esac
 if [ "$pin" = auto ]; then
-	if [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null; then pin=on; else pin=off; fi
+	# More than one worker on one pinned CPU would measure nothing useful.
+	if [ "$workers" = 1 ] && [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null; then pin=on; else pin=off; fi
 fi
 if [ "$pin" = on ]; then
 	pinning="server pinned to CPU 0, the clients (and the proxies' echo backend) to CPU 1 (taskset); $ncpu CPUs online"
@@ -417,7 +422,7 @@ sid_check() {
 	sid_check="$n/5 resumed, ticket in session: $tk"
 }
 
-# start_server NAME KEY: start.sh with 1 worker; sets port and the PEER_*
+# start_server NAME KEY: start.sh with $workers workers; sets port and the PEER_*
 # variables; 1 if it did not start.
 start_server() {
 	local key_opt=() sname=$1 envp=()
@@ -426,9 +431,9 @@ start_server() {
 	# docs/design.md "Signatures"), to show the OpenSSL signer's effect
 	# in the same run.
 	[ "$1" = tlsd-gnutls ] && sname=tlsd envp=(env TLSD_SIGNER=gnutls)
-	say "== $1: starting with 1 worker, $2 certificate"
+	say "== $1: starting with $workers worker(s), $2 certificate"
 	rundir=$tmp/run.$1.$2
-	if ! "${srv_prefix[@]}" "${envp[@]}" "$here/peers/start.sh" "${key_opt[@]}" "$sname" 1 "$tmp/certs" "$rundir" >/dev/null 2>"$tmp/start.$1.err"; then
+	if ! "${srv_prefix[@]}" "${envp[@]}" "$here/peers/start.sh" "${key_opt[@]}" "$sname" "$workers" "$tmp/certs" "$rundir" >/dev/null 2>"$tmp/start.$1.err"; then
 		sed 's/^/  /' "$tmp/start.$1.err" >&2
 		return 1
 	fi
@@ -491,9 +496,9 @@ mkdir -p "$(dirname "$out")" || exit 1
 	printf '# benchmark results: never committed\n*\n' >"$top/bench/results/.gitignore"
 
 meta=$tmp/meta.json
-node -e '
+BENCH_WORKERS_USED=$workers node -e '
 const [date, pinning, dur, repeat, k, ncpu, openssl, model, kernel, params] = process.argv.slice(1);
-console.log(JSON.stringify({ date, pinning, seconds: +dur, repeat: +repeat, clients: +k, cpus: +ncpu,
+console.log(JSON.stringify({ date, pinning, workers: +process.env.BENCH_WORKERS_USED, seconds: +dur, repeat: +repeat, clients: +k, cpus: +ncpu,
   client: openssl, node: process.version, cpu_model: model, kernel, ...JSON.parse(params) }));
 ' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$pinning" "$dur" "$repeat" "$k" "$ncpu" \
 	"$(openssl version | cut -d' ' -f1-2) s_time; bench/tls_load.c on $(openssl version | cut -d' ' -f1-2)" \
@@ -617,7 +622,7 @@ const proxy = x => ['hitch', 'haproxy', 'nginx'].includes(x.server);
 const be = x => (proxy(x) ? `${f0(x.backend_cpu_pct)}%` : '-');
 const of = k => results.filter(x => kindOf(x.scenario) === k);
 const p = [];
-p.push(`## tlsd and its peers, 1 worker (${meta.date})`, '');
+p.push(`## tlsd and its peers, ${meta.workers} worker(s) each (${meta.date})`, '');
 p.push(`Clients: ${meta.client}. ${meta.seconds} s x ${meta.repeat} runs per scenario (idle: one run).`);
 p.push(`Machine: ${meta.cpus} CPUs (${meta.cpu_model}), ${meta.kernel}; ${meta.pinning}.`, '');
 if (of('handshake').length) {
