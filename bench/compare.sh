@@ -556,11 +556,7 @@ function bulk(sc, rs) {
     client: 'tls_load', connections: rs[0].conns, block: rs[0].block, cipher: rs[0].cipher,
     bytes_per_s: stats(rs.map(x => per(x.bytes, x.load_s))),
     bytes_per_server_cpu_s: med(rs.map(x => per(x.bytes, x.srv))),
-    server_cpu_pct: med(rs.map(x => 100 * x.srv / x.wall)),
-    client_cpu_pct: med(rs.map(x => 100 * per(x.cli, x.load_s))),
-    backend_cpu_pct: med(rs.map(x => 100 * x.be / x.wall)),
-    closed_early: sum(rs, 'closed'), failed_clients: sum(rs, 'failed'),
-    ratio_better: 'higher', runs: strip(rs),
+    ...loadCommon(rs), ratio_better: 'higher',
   };
 }
 function latency(sc, rs) {
@@ -568,11 +564,17 @@ function latency(sc, rs) {
     client: 'tls_load', connections: rs[0].conns, rate: rs[0].rate, size: rs[0].size,
     msgs_per_s: med(rs.map(x => per(x.msgs, x.load_s))),
     latency_us: { p50: med(rs.map(x => x.p50)), p99: med(rs.map(x => x.p99)), max: med(rs.map(x => x.max)) },
+    ...loadCommon(rs), ratio_better: 'lower',
+  };
+}
+// loadCommon: the CPU shares and counts every tls_load scenario reports.
+function loadCommon(rs) {
+  return {
     server_cpu_pct: med(rs.map(x => 100 * x.srv / x.wall)),
     client_cpu_pct: med(rs.map(x => 100 * per(x.cli, x.load_s))),
     backend_cpu_pct: med(rs.map(x => 100 * x.be / x.wall)),
     closed_early: sum(rs, 'closed'), failed_clients: sum(rs, 'failed'),
-    ratio_better: 'lower', runs: strip(rs),
+    runs: strip(rs),
   };
 }
 function idle(sc, rs) {
