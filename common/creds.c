@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include <gnutls/crypto.h>
+#include <gnutls/pkcs12.h>
 #include <gnutls/x509.h>
 
 #include "common/log.h"
@@ -493,30 +494,85 @@ out:
 
 /* ---- pfx ---- */
 
+/* What a PKCS#12 file holds for the server. */
+struct pfx_parts {
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t *chain;	/* [0] is the key's certificate */
+	unsigned n;
+	gnutls_x509_crl_t crl;
+};
+
+static void pfx_parts_free(struct pfx_parts *p)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		gnutls_x509_crt_deinit(p->chain[i]);
+	gnutls_free(p->chain);
+	if (p->key)
+		gnutls_x509_privkey_deinit(p->key);
+	if (p->crl)
+		gnutls_x509_crl_deinit(p->crl);
+	memset(p, 0, sizeof(*p));
+}
+
+/* pfx_parse: the key, chain and CRL of PKCS#12 <src>, taken as GnuTLS's own
+ * PKCS#12 loader takes them (the MAC is checked when a passphrase is
+ * given), so the errors are the same. Returns 0 or a GnuTLS error. */
+static int pfx_parse(const struct creds_src *src, const char *pass, struct pfx_parts *out)
+{
+	gnutls_x509_crt_fmt_t fmt = src_is_pem(src) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER;
+	gnutls_pkcs12_t p12;
+	int rc = gnutls_pkcs12_init(&p12);
+
+	if (rc < 0)
+		return rc;
+	rc = gnutls_pkcs12_import(p12, &src->data, fmt, 0);
+	if (rc >= 0 && pass != NULL)
+		rc = gnutls_pkcs12_verify_mac(p12, pass);
+	if (rc >= 0)
+		rc = gnutls_pkcs12_simple_parse(p12, pass, &out->key, &out->chain, &out->n, NULL,
+						NULL, &out->crl, 0);
+	gnutls_pkcs12_deinit(p12);
+	if (rc >= 0 && (out->key == NULL || out->n == 0))
+		rc = GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
+	return rc;
+}
+
 /* creds_load_pfx: the PKCS#12 "pfx" (DER, or PEM text), decrypted with the
- * top-level passphrase. */
+ * top-level passphrase; its key signs through creds->signer like any other. */
 static int creds_load_pfx(struct tlsd_creds *creds, const struct tlsd_config *cfg,
 			  struct tlsd_error *err)
 {
+	struct pfx_parts parts = { 0 };
 	struct creds_src src = { 0 };
-	gnutls_x509_crt_fmt_t fmt;
-	int rc;
+	int rc, idx;
 
 	if (cfg->pfx == NULL)
 		return 0;
 	GUARD(src_read(&src, cfg->pfx, "pfx", err));
-	fmt = src_is_pem(&src) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER;
-	rc = gnutls_certificate_set_x509_simple_pkcs12_mem(creds->cred, &src.data, fmt,
-							   cfg->passphrase);
+	rc = pfx_parse(&src, cfg->passphrase, &parts);
 	if (rc < 0) {
 		rc = creds_gnutls_error(err, "pfx", src.where, rc, "PKCS#12 file",
 					cfg->passphrase != NULL);
 		goto out;
 	}
-	creds_check_pair_dates(creds->cred, (unsigned)rc, "pfx");
+	idx = creds_set_key(creds, parts.chain, parts.n, parts.key, "pfx", src.where, err);
+	if (idx < 0) {
+		rc = idx;
+		goto out;
+	}
+	if (parts.crl != NULL) {
+		rc = gnutls_certificate_set_x509_crl(creds->cred, &parts.crl, 1);
+		if (rc < 0) {
+			rc = creds_gnutls_error(err, "pfx", src.where, rc, "CRL in the PKCS#12 file",
+						false);
+			goto out;
+		}
+	}
+	creds_check_pair_dates(creds->cred, (unsigned)idx, "pfx");
 	creds->pairs++;
 	rc = 0;
 out:
+	pfx_parts_free(&parts);
 	src_release(&src);
 	return rc;
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  test, startTlsd, expectStartFailure, echo, rsaCreds, ecCreds, tmpdir, runTool,
+  test, startTlsd, expectStartFailure, echo, rsaCreds, ecCreds, tmpdir, runTool, fixture,
 } from './lib.mjs';
 
 const SIGNERS = ['openssl', 'gnutls'];
@@ -56,6 +56,16 @@ for (const signer of SIGNERS) {
     await handshakeAndEcho(p384, { minVersion: 'TLSv1.3', sigalgs: 'ecdsa_secp384r1_sha384' }, 'TLSv1.3');
     // A P-384 key cannot make the P-256-only TLS 1.3 scheme: no handshake.
     await assert.rejects(p384.connect({ minVersion: 'TLSv1.3', sigalgs: 'ecdsa_secp256r1_sha256' }));
+  });
+}
+
+for (const signer of SIGNERS) {
+  test(`PKCS#12 (pfx) key, signer ${signer}: TLS 1.3 and 1.2 handshakes`, async (t) => {
+    const d = await startTlsd({
+      t, config: { pfx: fixture('server.p12'), passphrase: 'secret' }, workers: 1, env: { TLSD_SIGNER: signer },
+    });
+    await handshakeAndEcho(d, { minVersion: 'TLSv1.3' }, 'TLSv1.3');
+    await handshakeAndEcho(d, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }, 'TLSv1.2');
   });
 }
 
