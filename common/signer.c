@@ -79,13 +79,26 @@ static bool curve_is_nist(gnutls_ecc_curve_t curve)
 	       curve == GNUTLS_ECC_CURVE_SECP521R1;
 }
 
-bool signer_takes(enum signer_kind kind, gnutls_x509_privkey_t key)
+/* openssl_takes: signer_takes, also giving an ECDSA key's *<curve> (the
+ * key is exported once to learn it). */
+static bool openssl_takes(enum signer_kind kind, gnutls_x509_privkey_t key,
+			  gnutls_ecc_curve_t *curve)
 {
 	int pk = gnutls_x509_privkey_get_pk_algorithm(key);
 
+	*curve = GNUTLS_ECC_CURVE_INVALID;
 	if (kind != SIGNER_OPENSSL)
 		return false;
-	return pk == GNUTLS_PK_RSA || (pk == GNUTLS_PK_ECDSA && curve_is_nist(key_curve(key)));
+	if (pk == GNUTLS_PK_ECDSA)
+		*curve = key_curve(key);
+	return pk == GNUTLS_PK_RSA || (pk == GNUTLS_PK_ECDSA && curve_is_nist(*curve));
+}
+
+bool signer_takes(enum signer_kind kind, gnutls_x509_privkey_t key)
+{
+	gnutls_ecc_curve_t curve;
+
+	return openssl_takes(kind, key, &curve);
 }
 
 /* ---- what the OpenSSL signer signs ---- */
@@ -192,12 +205,12 @@ static int signer_sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t sign, 
 	bool owned;
 	EVP_PKEY_CTX *ctx = signer_ctx_for(k, sign, &owned);
 	int rc = GNUTLS_E_PK_SIGN_FAILED;
-	size_t len = 0;
+	size_t len = (size_t)EVP_PKEY_get_size(k->pkey);	/* the largest signature */
 
 	(void)key;
 	(void)flags;
 	signature->data = NULL;
-	if (ctx == NULL || EVP_PKEY_sign(ctx, NULL, &len, hash->data, hash->size) <= 0)
+	if (ctx == NULL)
 		goto out;
 	signature->data = gnutls_malloc(len);
 	if (signature->data == NULL) {
@@ -309,7 +322,8 @@ static int native_key(gnutls_x509_privkey_t key, gnutls_privkey_t *out)
 	return rc;
 }
 
-static struct signer_key *signer_key_new(gnutls_x509_privkey_t key, struct tlsd_error *err)
+static struct signer_key *signer_key_new(gnutls_x509_privkey_t key, gnutls_ecc_curve_t curve,
+					 struct tlsd_error *err)
 {
 	struct signer_key *k = calloc(1, sizeof(*k));
 
@@ -318,7 +332,7 @@ static struct signer_key *signer_key_new(gnutls_x509_privkey_t key, struct tlsd_
 		return NULL;
 	}
 	k->pk = (gnutls_pk_algorithm_t)gnutls_x509_privkey_get_pk_algorithm2(key, &k->bits);
-	k->curve = k->pk == GNUTLS_PK_ECDSA ? key_curve(key) : GNUTLS_ECC_CURVE_INVALID;
+	k->curve = curve;
 	k->pkey = openssl_key(key);
 	if (k->pkey == NULL) {
 		tlsd_error_set(err, TLSD_ERR_INTERNAL, "OpenSSL cannot read the private key");
@@ -377,10 +391,10 @@ static int self_check(gnutls_privkey_t key, const struct signer_key *k, struct t
 	return rc < 0 ? TLSD_ERR_INTERNAL : 0;
 }
 
-static int make_openssl_key(gnutls_x509_privkey_t key, gnutls_privkey_t *out,
-			    struct tlsd_error *err)
+static int make_openssl_key(gnutls_x509_privkey_t key, gnutls_ecc_curve_t curve,
+			    gnutls_privkey_t *out, struct tlsd_error *err)
 {
-	struct signer_key *k = signer_key_new(key, err);
+	struct signer_key *k = signer_key_new(key, curve, err);
 	gnutls_privkey_t pk = NULL;
 	int rc;
 
@@ -411,11 +425,12 @@ static int make_openssl_key(gnutls_x509_privkey_t key, gnutls_privkey_t *out,
 int signer_make_key(enum signer_kind kind, gnutls_x509_privkey_t key, gnutls_privkey_t *out,
 		    struct tlsd_error *err)
 {
+	gnutls_ecc_curve_t curve;
 	int rc;
 
 	*out = NULL;
-	if (signer_takes(kind, key))
-		return make_openssl_key(key, out, err);
+	if (openssl_takes(kind, key, &curve))
+		return make_openssl_key(key, curve, out, err);
 	rc = native_key(key, out);
 	if (rc < 0)
 		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "cannot copy the private key: %s",
