@@ -74,6 +74,8 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 tlsd=${1:-${TLSD:-}}
 if [ -n "$tlsd" ]; then
 	[ -x "$tlsd" ] || { echo "compare: $tlsd is not executable" >&2; exit 2; }
@@ -217,14 +219,6 @@ stime_cmd() {
 	esac
 }
 
-# ticks PID...: CPU ticks (user+system, all threads) of these processes.
-ticks() {
-	local p t=0 v
-	for p in "$@"; do
-		v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) && t=$((t + v))
-	done
-	echo "$t"
-}
 # rss PID...: VmRSS of these processes, summed, in KiB.
 rss() {
 	local p t=0 v
@@ -251,27 +245,21 @@ server_pids() {
 	be_pids=()
 	[ -n "$PEER_BACKEND_PID" ] && be_pids=("$PEER_BACKEND_PID")
 }
-# child_cpu FILE: user+system seconds of this shell's finished children (times).
-child_cpu() {
-	awk 'NR == 2 { n = split($0, f, " "); s = 0
-		for (i = 1; i <= n; i++) { split(f[i], ms, "m"); sub("s", "", ms[2]); s += ms[1] * 60 + ms[2] }
-		print s }' "$1"
-}
 secs() { awk -v d="$1" -v hz="$hz" 'BEGIN { print d / hz }'; }
 
 # measure_start / measure_end: server and backend CPU ticks and wall time
 # around a run; measure_end sets srv_s, be_s (CPU seconds) and wall.
 measure_start() {
 	server_pids
-	m_s0=$(ticks "${srv_pids[@]}")
-	m_b0=$(ticks "${be_pids[@]}")
+	m_s0=$(bench_ticks "${srv_pids[@]}")
+	m_b0=$(bench_ticks "${be_pids[@]}")
 	m_t0=$(date +%s.%N)
 }
 measure_end() {
 	local t1
 	t1=$(date +%s.%N)
-	srv_s=$(secs $(($(ticks "${srv_pids[@]}") - m_s0)))
-	be_s=$(secs $(($(ticks "${be_pids[@]}") - m_b0)))
+	srv_s=$(secs $(($(bench_ticks "${srv_pids[@]}") - m_s0)))
+	be_s=$(secs $(($(bench_ticks "${be_pids[@]}") - m_b0)))
 	wall=$(awk -v a="$m_t0" -v b="$t1" 'BEGIN { print b - a }')
 }
 # record KEY=VALUE...: one run, as a line of runs.tsv.
@@ -317,7 +305,7 @@ run_handshakes() {
 	done
 	[ "$client" = tls_load ] || {
 		n=$((r + full))
-		cli=$(awk -v a="$(child_cpu "$tmp/times0")" -v b="$(child_cpu "$tmp/times1")" 'BEGIN { print b - a }')
+		cli=$(awk -v a="$(bench_child_cpu "$tmp/times0")" -v b="$(bench_child_cpu "$tmp/times1")" 'BEGIN { print b - a }')
 	}
 	[ "$failed" -gt 0 ] && client_failed "$failed"
 	record "client=$client" "n=$n" "r=$r" "wall=$wall" "srv=$srv_s" "cli=$cli" "be=$be_s" "failed=$failed"

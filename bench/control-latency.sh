@@ -48,13 +48,9 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-tlsd=${1:-${TLSD:-}}
-if [ -z "$tlsd" ]; then
-	for c in ./tlsd "$here/../tlsd" "$here/../build-plain/tlsd"; do
-		[ -x "$c" ] && { tlsd=$c; break; }
-	done
-fi
-[ -n "$tlsd" ] && [ -x "$tlsd" ] || { echo "control-latency: no tlsd binary (give its path)" >&2; exit 2; }
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
+tlsd=$(bench_find_tlsd "${1:-${TLSD:-}}") || { echo "control-latency: no tlsd binary (give its path)" >&2; exit 2; }
 
 nreq=${BENCH_REQUESTS:-300}
 workers=${BENCH_WORKERS:-2}
@@ -112,19 +108,12 @@ worker_pids=$(cat "/proc/$tlsd_pid/task/$tlsd_pid/children" 2>/dev/null)
 # The token goes in a header file, not on curl's command line.
 echo "Authorization: Bearer $(head -n 1 "$tmp/state/control.token")" >"$tmp/auth"
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rq_wait_ns() { awk '{ printf "%.0f\n", $2 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 # run_wait_ns PID: nanoseconds on a CPU plus waiting for one (runnable).
 run_wait_ns() { awk '{ printf "%.0f\n", $1 + $2 }' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 invol() { awk '/^nonvoluntary_ctxt_switches/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 # cpu_busy_idle: "busy idle" jiffies of the whole machine.
 cpu_busy_idle() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, $5 + $6 }' /proc/stat; }
-# child_cpu FILE: user+system seconds of finished children, from `times`.
-child_cpu() {
-	awk 'NR == 2 { n = split($0, f, " "); s = 0
-		for (i = 1; i <= n; i++) { split(f[i], ms, "m"); sub("s", "", ms[2]); s += ms[1] * 60 + ms[2] }
-		print s }' "$1"
-}
 # stat_hs: "handshakes (full+resumed) failed" from /v1/stats (not timed).
 stat_hs() {
 	curl -s -H @"$tmp/auth" "http://127.0.0.1:$cport/v1/stats" |
@@ -142,8 +131,8 @@ requests() {
 	local phase=$1 i e m p t0 t1 w
 	local h0 h1 m0 m1 q0 q1 v0 v1 b0 b1 wk0=() wk1=() wr0=() wr1=()
 	: >"$tmp/lat.$phase"
-	m0=$(ticks "$tlsd_pid") q0=$(rq_wait_ns "$tlsd_pid") v0=$(invol "$tlsd_pid") b0=$(cpu_busy_idle)
-	for w in $worker_pids; do wk0+=("$(ticks "$w")") wr0+=("$(run_wait_ns "$w")"); done
+	m0=$(bench_ticks "$tlsd_pid") q0=$(rq_wait_ns "$tlsd_pid") v0=$(invol "$tlsd_pid") b0=$(cpu_busy_idle)
+	for w in $worker_pids; do wk0+=("$(bench_ticks "$w")") wr0+=("$(run_wait_ns "$w")"); done
 	read -r h0 _ <<<"$(stat_hs)"
 	times >"$tmp/times0"
 	t0=$(now)
@@ -157,8 +146,8 @@ requests() {
 	t1=$(now)
 	times >"$tmp/times1"
 	read -r h1 _ <<<"$(stat_hs)"
-	m1=$(ticks "$tlsd_pid") q1=$(rq_wait_ns "$tlsd_pid") v1=$(invol "$tlsd_pid") b1=$(cpu_busy_idle)
-	for w in $worker_pids; do wk1+=("$(ticks "$w")") wr1+=("$(run_wait_ns "$w")"); done
+	m1=$(bench_ticks "$tlsd_pid") q1=$(rq_wait_ns "$tlsd_pid") v1=$(invol "$tlsd_pid") b1=$(cpu_busy_idle)
+	for w in $worker_pids; do wk1+=("$(bench_ticks "$w")") wr1+=("$(run_wait_ns "$w")"); done
 	local wall workers_cpu="" workers_rq="" k=0
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 	for w in $worker_pids; do
@@ -172,7 +161,7 @@ requests() {
 		echo "master $(awk -v d="$((m1 - m0))" -v hz="$hz" -v w="$wall" 'BEGIN { print 100 * d / hz / w }')"
 		echo "workers $workers_cpu"
 		echo "runnable $workers_rq"
-		echo "curl $(awk -v a="$(child_cpu "$tmp/times0")" -v b="$(child_cpu "$tmp/times1")" -v w="$wall" 'BEGIN { print 100 * (b - a) / w }')"
+		echo "curl $(awk -v a="$(bench_child_cpu "$tmp/times0")" -v b="$(bench_child_cpu "$tmp/times1")" -v w="$wall" 'BEGIN { print 100 * (b - a) / w }')"
 		echo "rqwait $(awk -v d="$((q1 - q0))" -v n="$nreq" 'BEGIN { print d / 1e6 / n }')"
 		echo "invol $((v1 - v0))"
 		read -r bb0 ib0 <<<"$b0"; read -r bb1 ib1 <<<"$b1"
@@ -239,7 +228,7 @@ for nv in $nices; do
 	lwall=$(awk -v a="$l0" -v b="$l1" 'BEGIN { print b - a }')
 	conns=$(cat "$tmp"/load.*.out | awk '/connections in/ { s += $1 } END { print s + 0 }')
 	cfail=$(cat "$tmp"/load.*.out | grep -c client-failed)
-	ccpu=$(for i in $(seq "$clients"); do child_cpu "$tmp/load.$i.times"; done | awk -v w="$lwall" '{ s += $1 } END { print 100 * s / w }')
+	ccpu=$(for i in $(seq "$clients"); do bench_child_cpu "$tmp/load.$i.times"; done | awk -v w="$lwall" '{ s += $1 } END { print 100 * s / w }')
 	rate=$(awk -v n="$conns" -v w="$lwall" 'BEGIN { print n / w }')
 	srate=$(awk -v n="$((hs1 - hs0))" -v w="$lwall" 'BEGIN { print n / w }')
 	read -r -a wcpu <<<"$(cpu_field "$phase" workers)"

@@ -40,13 +40,9 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-tlsd=${1:-${TLSD:-}}
-if [ -z "$tlsd" ]; then
-	for c in ./tlsd "$here/../tlsd" "$here/../build-plain/tlsd"; do
-		[ -x "$c" ] && { tlsd=$c; break; }
-	done
-fi
-[ -n "$tlsd" ] && [ -x "$tlsd" ] || { echo "handshake-rate: no tlsd binary (give its path)" >&2; exit 2; }
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
+tlsd=$(bench_find_tlsd "${1:-${TLSD:-}}") || { echo "handshake-rate: no tlsd binary (give its path)" >&2; exit 2; }
 
 dur=${BENCH_SECONDS:-5}
 repeat=${BENCH_REPEAT:-3}
@@ -109,19 +105,8 @@ stop_tlsd() {
 
 # server_ticks: CPU ticks (user+system) of the master and its workers.
 server_ticks() {
-	local p t=0 v
-	for p in "$tlsd_pid" $(cat "/proc/$tlsd_pid/task/$tlsd_pid/children" 2>/dev/null); do
-		v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) && t=$((t + v))
-	done
-	echo "$t"
-}
-
-# child_cpu FILE: user+system seconds of this shell's finished children,
-# from `times` (run here, not in a subshell, which would see only its own).
-child_cpu() {
-	awk 'NR == 2 { n = split($0, f, " "); s = 0
-		for (i = 1; i <= n; i++) { split(f[i], ms, "m"); sub("s", "", ms[2]); s += ms[1] * 60 + ms[2] }
-		print s }' "$1"
+	# shellcheck disable=SC2046
+	bench_ticks "$tlsd_pid" $(cat "/proc/$tlsd_pid/task/$tlsd_pid/children" 2>/dev/null)
 }
 
 # client_cmd CASE: set cmd to the command line of one client of CASE.
@@ -185,7 +170,7 @@ run_once() {
 	r_proto_bad=$(grep '"event":"close"' "$tmp/run.log" | grep -vc "\"protocol\":\"$(proto "$c")\"")
 	r_rate=$(awk -v n="$r_n" -v w="$wall" 'BEGIN { print n / w }')
 	r_srv=$(awk -v d="$((s1 - s0))" -v hz="$hz" -v w="$wall" 'BEGIN { print 100 * d / hz / w }')
-	r_cli=$(awk -v a="$(child_cpu "$tmp/times0")" -v b="$(child_cpu "$tmp/times1")" -v w="$wall" \
+	r_cli=$(awk -v a="$(bench_child_cpu "$tmp/times0")" -v b="$(bench_child_cpu "$tmp/times1")" -v w="$wall" \
 		'BEGIN { print 100 * (b - a) / w }')
 	r_hscpu=$(awk -v n="$r_n" -v d="$((s1 - s0))" -v hz="$hz" 'BEGIN { print (d > 0 ? n * hz / d : 0) }')
 }

@@ -34,6 +34,8 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 say() { echo "start.sh: $*" >&2; }
 usage() { say "usage: start.sh [--rsa] [--backend-threads T] NAME WORKERS CERTDIR [RUNDIR]"; exit 2; }
 
@@ -89,13 +91,6 @@ maxconn=$(((nofile - 100) / 2))
 ciphers12=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
 ciphers13=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
 
-find_tlsd() {
-	local c
-	for c in "${TLSD:-}" ./tlsd "$top/tlsd" "$top/build-plain/tlsd"; do
-		[ -n "$c" ] && [ -x "$c" ] && { readlink -f "$c"; return 0; }
-	done
-	return 1
-}
 find_backend() {
 	local c
 	for c in "${ECHO_BACKEND:-}" ./bench/peers/echo_backend "$here/echo_backend" "$top/build-plain/bench/peers/echo_backend"; do
@@ -188,7 +183,7 @@ port=
 version=
 case $name in
 tlsd)
-	tlsd=$(find_tlsd) || { say "no tlsd binary (set TLSD)"; exit 1; }
+	tlsd=$(bench_find_tlsd "") || { say "no tlsd binary (set TLSD)"; exit 1; }
 	version=$("$tlsd" --version | head -n 1)
 	# Its defaults are the production ones: the shared session-ID cache
 	# (sessionCache.size 20480), tickets with keys the master makes and
