@@ -25,6 +25,17 @@
  *              out late because the previous reply came after it was due
  *              counts from when it was due (the server's delay, not hidden
  *              by sending less). Prints p50, p99 and max in microseconds.
+ *   connect    what a user who opens connections one at a time feels: -c
+ *              clients (separate processes, 1 by default for this mode),
+ *              each doing, one connection after another for -t seconds:
+ *              connect, handshake, an -s byte echo, then close_notify and
+ *              read until the server closes (untimed). A connection's
+ *              latency runs from connect() to the last byte of its echo.
+ *              -r offers the last session the client received (each
+ *              client's first, untimed, connection makes one), -T turns
+ *              tickets off; -n N stops each client after N connections.
+ *              Prints connections, rate (per second over all
+ *              clients), resumed, p50, p90, p99 and max in microseconds.
  *   idle       opens -n connections, echoes -s bytes on each, prints
  *              "held N" and keeps them open until its stdin ends (or -t
  *              seconds pass), then prints how many the server closed.
@@ -56,6 +67,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,7 +80,7 @@
 
 struct opts {
 	const char *mode, *host, *suites;
-	int port, version, resume, tickets, conns, window, count;
+	int port, version, resume, tickets, conns, window, count, count_set;
 	double seconds, rate;
 	size_t size;
 };
@@ -147,7 +159,7 @@ static const char *ssl_error(int ret_errno)
 
 static void usage(void)
 {
-	fputs("usage: tls_load handshake|bulk|latency|idle -p PORT [-h HOST] [-t SECONDS]\n"
+	fputs("usage: tls_load handshake|bulk|latency|idle|connect -p PORT [-h HOST] [-t SECONDS]\n"
 	      "       [-V 1.2|1.3] [-r] [-T] [-q] [-c CONNS] [-s BYTES] [-w BLOCKS] [-R RATE]\n"
 	      "       [-n CONNS] [-S SUITES]   (details at the top of bench/tls_load.c)\n", stderr);
 	exit(2);
@@ -168,7 +180,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){ .host = "127.0.0.1", .version = 13, .tickets = 1,
-			    .conns = 4, .window = 4, .count = 1000, .rate = 2000 };
+			    .conns = 0, .window = 4, .count = 1000, .rate = 2000 };
 	if (argc < 2 || argv[1][0] == '-')
 		usage();
 	o->mode = argv[1];
@@ -190,7 +202,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 's': o->size = (size_t)num_arg(optarg, 1, "-s BYTES"); break;
 		case 'w': o->window = (int)num_arg(optarg, 1, "-w BLOCKS"); break;
 		case 'R': o->rate = num_arg(optarg, 1, "-R RATE"); break;
-		case 'n': o->count = (int)num_arg(optarg, 1, "-n CONNS"); break;
+		case 'n': o->count = (int)num_arg(optarg, 1, "-n CONNS"); o->count_set = 1; break;
 		case 'S': o->suites = optarg; break;
 		default: usage();
 		}
@@ -201,6 +213,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		o->seconds = strcmp(o->mode, "idle") ? 5 : 600;
 	if (o->size == 0)
 		o->size = strcmp(o->mode, "bulk") ? 64 : 16384;
+	if (o->conns == 0)
+		o->conns = strcmp(o->mode, "connect") ? 4 : 1;
 }
 
 /* keep_session: OpenSSL's new-session callback; keeps the newest one. */
@@ -572,6 +586,18 @@ static double pct(const struct lat *l, double p)
 	return l->v[k - 1] * 1e6;
 }
 
+/* lat_report: the connect mode's result line. */
+static void lat_report(const char *mode, struct lat *l, double seconds, double cpu, long long resumed,
+		       long long errors)
+{
+	qsort(l->v, (size_t)l->n, sizeof *l->v, cmp_double);
+	print_result(mode, seconds, cpu,
+		     "connections=%lld rate=%.1f resumed=%lld clients_failed=%lld p50_us=%.0f p90_us=%.0f "
+		     "p99_us=%.0f max_us=%.0f",
+		     l->n, (double)l->n / seconds, resumed, errors, pct(l, 50), pct(l, 90), pct(l, 99),
+		     pct(l, 100));
+}
+
 /* lat_step: read the reply (recording its latency), then send the next
  * message if it is due and time is not up. */
 static void lat_step(struct conn *c, const struct opts *o, const char *msg, double end,
@@ -716,6 +742,80 @@ static int run_idle(SSL_CTX *ctx, const struct opts *o)
 	return n > 0 ? 0 : 1;
 }
 
+/* ---- connect: one connection at a time per client ---- */
+
+/* connect_client: one client's loop; writes each connection's latency
+ * (a double, seconds; negative: resumed) to <out>. */
+static int connect_client(SSL_CTX *ctx, const struct opts *o, int out)
+{
+	double end, t;
+	const char *why = NULL;
+	int fails = 0, done = 0;
+	SSL *ssl;
+
+	if (o->resume) {
+		ssl = tls_open(ctx, o, NULL, &why);
+		if (ssl == NULL)
+			die("first handshake with %s:%d failed: %s", o->host, o->port, why);
+		tls_close(ssl);
+	}
+	end = now_s() + o->seconds;
+	while ((t = now_s()) < end && !(o->count_set && done >= o->count)) {
+		ssl = tls_open(ctx, o, o->resume ? last_session : NULL, &why);
+		if (ssl == NULL || echo_blocking(ssl, o->size, &why) < 0) {
+			warn("connection to %s:%d failed: %s", o->host, o->port, why);
+			if (ssl)
+				tls_close(ssl);
+			if (++fails >= MAX_FAILS)
+				return 1;
+			continue;
+		}
+		t = now_s() - t;
+		if (SSL_session_reused(ssl))
+			t = -t;
+		if (write(out, &t, sizeof t) != (ssize_t)sizeof t)
+			die("connect: pipe: %s", strerror(errno));
+		done++;
+		tls_close(ssl);
+	}
+	return 0;
+}
+
+static int run_connect(SSL_CTX *ctx, const struct opts *o, struct lat *l)
+{
+	int p[2], status, bad = 0, clients = o->conns;
+	long long resumed = 0;
+	double t0, v;
+	struct rusage ru;
+
+	if (pipe(p) < 0)
+		die("pipe: %s", strerror(errno));
+	t0 = now_s();
+	for (int i = 0; i < clients; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork: %s", strerror(errno));
+		if (pid == 0) {
+			close(p[0]);
+			_exit(connect_client(ctx, o, p[1]));
+		}
+	}
+	close(p[1]);
+	while (read(p[0], &v, sizeof v) == (ssize_t)sizeof v) {
+		resumed += v < 0;
+		lat_add(l, v < 0 ? -v : v);
+	}
+	for (int i = 0; i < clients; i++)
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			bad++;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	lat_report("connect", l, now_s() - t0,
+		   ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
+		   resumed, bad);
+	return l->n > 0 && bad == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -732,6 +832,11 @@ int main(int argc, char **argv)
 		return run_latency(ctx, &o);
 	if (strcmp(o.mode, "idle") == 0)
 		return run_idle(ctx, &o);
+	if (strcmp(o.mode, "connect") == 0) {
+		struct lat l = { 0 };
+
+		return run_connect(ctx, &o, &l);
+	}
 	warn("unknown mode '%s'", o.mode);
 	usage();
 	return 2;

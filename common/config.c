@@ -1007,6 +1007,8 @@ static const struct field top_fields[] = {
 	  .min = 0, .max = NO_LIMIT },
 	{ .key = "maxSendFragment", .kind = K_INT, .parse = f_int, .offset = CFG(max_send_fragment),
 	  .min = 512, .max = 16384 },
+	{ .key = "maxHandshakeSize", .kind = K_INT, .parse = f_int, .offset = CFG(max_handshake_size),
+	  .min = 4096, .max = 16777215 },
 	{ .key = "renegotiation", .kind = K_OBJECT, .parse = f_members, .members = reneg_fields },
 	{ .key = "sessionCache", .kind = K_OBJECT, .parse = f_members, .members = cache_fields },
 	{ .key = "contexts", .kind = K_ANY, .parse = f_contexts },
@@ -1100,6 +1102,7 @@ void config_init(struct tlsd_config *cfg)
 	cfg->handshake_timeout_ms = 120000;
 	cfg->session_timeout_s = 300;
 	cfg->max_send_fragment = 16384;
+	cfg->max_handshake_size = 65536;
 	cfg->reneg_limit = 3;
 	cfg->reneg_window_s = 600;
 	cfg->session_cache_size = 20480;
@@ -1514,6 +1517,7 @@ static void put_sessions(json_t *o, const struct tlsd_config *cfg, bool *ok)
 	put(o, "sessionIdContext", str_or_null(cfg->session_id_context), ok);
 	put(o, "maxConnections", json_integer(cfg->max_connections), ok);
 	put(o, "maxSendFragment", json_integer(cfg->max_send_fragment), ok);
+	put(o, "maxHandshakeSize", json_integer(cfg->max_handshake_size), ok);
 	put(o, "renegotiation", json_pack("{s:i, s:i}", "limit", cfg->reneg_limit, "window",
 					  cfg->reneg_window_s), ok);
 	put(o, "sessionCache", json_pack("{s:I}", "size", (json_int_t)cfg->session_cache_size), ok);

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
@@ -55,10 +57,15 @@ int backend_resolve(const char *spec, struct backend *out, struct tlsd_error *er
 int backend_connect(const struct backend *b, int *fd)
 {
 	int s = socket(b->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
 
 	*fd = -1;
 	if (s < 0)
 		return TLSD_ERR_IO;
+	/* What the client sent goes to the backend at once, not after the
+	 * backend's delayed ACK of the previous write. */
+	if (b->addr.ss_family != AF_UNIX)
+		(void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(s, (const struct sockaddr *)&b->addr, b->addr_len) < 0 && errno != EINPROGRESS) {
 		int saved = errno;
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,6 +33,7 @@ struct conn {
 	int fd;
 	int backend_fd;
 	gnutls_session_t tls;
+	struct tls_transport tx;	/* how its records reach the client socket */
 	struct session_db_binding db;	/* the session-ID cache, for this session */
 	struct tls_sni sni;		/* the SNI context it chose */
 	struct conn_listing listing;	/* its record for GET /v1/connections */
@@ -50,6 +53,7 @@ struct conn {
 	bool backend_readable;	/* ... the backend socket */
 	bool client_eof;	/* close_notify or FIN from the client */
 	bool backend_eof;	/* FIN from the backend */
+	bool bye_sent;		/* close_notify handed to the transport */
 	bool client_shut;	/* close_notify and FIN sent to the client */
 	bool backend_shut;	/* FIN sent to the backend */
 	const char *first_eof;	/* which side ended first: the close reason */
@@ -116,6 +120,10 @@ static void conn_release(struct conn *c)
 	if (c->tls != NULL)
 		gnutls_deinit(c->tls);
 	tls_sni_release(&c->sni);
+	/* A last alert or close_notify may still wait in the cork: one try. */
+	if (tls_transport_flush(&c->tx) < 0)
+		log_debug("%s: closing with %zu byte(s) unsent", c->client, tls_transport_pending(&c->tx));
+	tls_transport_free(&c->tx);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->backend_fd >= 0)
@@ -182,9 +190,10 @@ static int tls_direction_events(gnutls_session_t s)
 static void conn_update_watchers(struct conn *c)
 {
 	int client = 0, backend = 0;
+	int unsent = tls_transport_pending(&c->tx) > 0 ? EV_WRITE : 0;
 
 	if (c->state == CONN_HANDSHAKE || c->state == CONN_RENEGOTIATING) {
-		watch(c->env->loop, &c->client_io, c->fd, tls_direction_events(c->tls));
+		watch(c->env->loop, &c->client_io, c->fd, tls_direction_events(c->tls) | unsent);
 		watch(c->env->loop, &c->backend_io, c->backend_fd, 0);
 		return;
 	}
@@ -200,7 +209,7 @@ static void conn_update_watchers(struct conn *c)
 	} else if (c->state == CONN_CONNECTING) {
 		backend = EV_WRITE;
 	}
-	watch(c->env->loop, &c->client_io, c->fd, client);
+	watch(c->env->loop, &c->client_io, c->fd, client | unsent);
 	watch(c->env->loop, &c->backend_io, c->backend_fd, backend);
 }
 
@@ -348,13 +357,17 @@ static int pump_backend_write(struct conn *c)
  * (Node's end()). Returns 1 when done, 0 to retry, -1 when <c> is gone. */
 static int shut_client(struct conn *c)
 {
-	int rc = gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+	int rc = c->bye_sent ? GNUTLS_E_SUCCESS : gnutls_bye(c->tls, GNUTLS_SHUT_WR);
 
 	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
 		c->client_wants_write = true;
 		return 0;
 	}
+	c->bye_sent = true;
 	c->client_wants_write = false;
+	/* The FIN goes after the last record, corked ones included. */
+	if (tls_transport_flush(&c->tx) == TLSD_ERR_AGAIN)
+		return 0;
 	shutdown(c->fd, SHUT_WR);
 	c->client_shut = true;
 	return 1;
@@ -429,10 +442,15 @@ static bool conn_pump(struct conn *c)
 		conn_close(c, c->first_eof ? c->first_eof : "client-close");
 		return false;
 	}
-	if (rc > 0)
-		ev_feed_event(c->env->loop, &c->client_io, EV_CUSTOM);
 	conn_release_idle_buffers(c);
 	conn_update_watchers(c);
+	/* Work left after the bounded rounds: come back in the next loop
+	 * iteration. After the watchers are set: stopping a watcher (as
+	 * conn_update_watchers does when its events change) drops an event
+	 * already fed to it, and with a full buffer and nothing to wait for
+	 * no other event would ever come. */
+	if (rc > 0)
+		ev_feed_event(c->env->loop, &c->client_io, EV_CUSTOM);
 	return true;
 }
 
@@ -584,26 +602,55 @@ static bool conn_handshake_step(struct conn *c)
 	return conn_handshake_done(c);
 }
 
+/* conn_uncork: write what this event's work left in the cork, in one
+ * sendmsg. False when that failed and <c> is gone. */
+static bool conn_uncork(struct conn *c)
+{
+	int rc = tls_transport_uncork(&c->tx);
+
+	if (rc == TLSD_ERR_AGAIN)
+		conn_update_watchers(c);
+	if (rc != TLSD_ERR_IO)
+		return true;
+	log_debug("%s: send failed: %s", c->client, strerror(errno));
+	if (c->state == CONN_HANDSHAKE)
+		conn_fail_handshake(c, strerror(errno), NULL, NULL, "handshake-failed");
+	else
+		conn_close(c, "error");
+	return false;
+}
+
+/* on_client_io: whatever this event makes GnuTLS write (a whole flight,
+ * the tickets after it, the first echo) goes out corked: one write, no
+ * small segment left waiting on an ACK. */
 static void on_client_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = w->data;
+	bool alive = true;
 
 	c->client_readable = (revents & EV_READ) != 0;
+	tls_transport_cork(&c->tx);
 	if (c->state == CONN_HANDSHAKE || c->state == CONN_RENEGOTIATING)
-		conn_handshake_step(c);
+		alive = conn_handshake_step(c);
 	else if (c->state == CONN_OPEN)
-		conn_pump(c);
+		alive = conn_pump(c);
+	if (alive)
+		conn_uncork(c);
 }
 
 static void on_backend_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = w->data;
+	bool alive = true;
 
 	c->backend_readable = (revents & EV_READ) != 0;
+	tls_transport_cork(&c->tx);
 	if (c->state == CONN_CONNECTING)
-		conn_backend_connected(c);
+		alive = conn_backend_connected(c);
 	else if (c->state == CONN_OPEN)
-		conn_pump(c);
+		alive = conn_pump(c);
+	if (alive)
+		conn_uncork(c);
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -641,13 +688,27 @@ static void conn_init_fields(struct conn *c, struct conn_env *env, int fd, const
 	c->client_io.data = c->backend_io.data = c->timer.data = c;
 }
 
+/* set_nodelay: every record goes out when written: a small one after an
+ * unacknowledged one must not wait for the client's delayed ACK (the cork,
+ * not Nagle, decides what goes out together). Not TCP (a unix socket): no
+ * such delay, nothing to set. */
+static void set_nodelay(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 struct conn *conn_start(struct conn_env *env, int fd, const struct sockaddr *peer, socklen_t peer_len)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
-	if (c != NULL)
+	set_nodelay(fd);
+	if (c != NULL) {
 		c->sni.map = env->sni;
-	if (c == NULL || tls_session_new(env->tls, env->ticket_key, &c->db, &c->sni, fd, &c->tls) < 0) {
+		tls_transport_init(&c->tx, fd);
+	}
+	if (c == NULL || tls_session_new(env->tls, env->ticket_key, &c->db, &c->sni, &c->tx, &c->tls) < 0) {
 		log_error("cannot set up a TLS session: out of memory");
 		free(c);
 		close(fd);

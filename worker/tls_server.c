@@ -156,7 +156,8 @@ void tls_sni_release(struct tls_sni *sni)
 }
 
 int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *ticket,
-		    struct session_db_binding *db, struct tls_sni *sni, int fd, gnutls_session_t *out)
+		    struct session_db_binding *db, struct tls_sni *sni, struct tls_transport *transport,
+		    gnutls_session_t *out)
 {
 	/* GnuTLS copies the key into the session: it keeps it whatever the
 	 * worker's copy becomes later. */
@@ -186,7 +187,10 @@ int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *
 	gnutls_db_set_cache_expiration(s, (int)srv->cfg->session_timeout_s);
 	/* The worker's own timer enforces handshakeTimeout. */
 	gnutls_handshake_set_timeout(s, 0);
-	gnutls_transport_set_int(s, fd);
+	/* A handshake message may not claim more than this: GnuTLS would
+	 * otherwise buffer whatever length a stranger's header announces. */
+	gnutls_handshake_set_max_packet_length(s, srv->cfg->max_handshake_size);
+	tls_transport_attach(transport, s);
 	*out = s;
 	return TLSD_OK;
 }

@@ -19,6 +19,7 @@
 #include "common/session_cache.h"
 #include "common/ticket_keys.h"
 #include "worker/session_db.h"
+#include "worker/tls_transport.h"
 #include "worker/sni_map.h"
 
 struct tls_server;
@@ -60,14 +61,17 @@ struct tls_sni {
 	struct sni_creds *held;
 };
 
-/* tls_session_new: a server session on the connected socket <fd>, ready
+/* tls_session_new: a server session on the connected socket of
+ * <transport> (which writes its records; see tls_transport.h), ready
  * for gnutls_handshake, issuing and accepting tickets under <ticket> (the
  * worker's copy of the shared keys; GnuTLS copies it into the session),
  * using the session-ID cache through <db> and choosing credentials by SNI
- * through <sni> (both per connection; they must outlive the session; the
- * session's user pointer is <sni>). TLSD_ERR_INTERNAL when GnuTLS refuses. */
+ * through <sni> (all three per connection; they must outlive the session;
+ * the session's user pointer is <sni>). Handshake messages longer than the
+ * config's maxHandshakeSize fail the handshake. TLSD_ERR_INTERNAL when
+ * GnuTLS refuses. */
 int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *ticket,
-		    struct session_db_binding *db, struct tls_sni *sni, int fd,
+		    struct session_db_binding *db, struct tls_sni *sni, struct tls_transport *transport,
 		    gnutls_session_t *out) TLSD_MUST_CHECK;
 
 /* tls_sni_release: drop the context credentials <sni> holds (after the

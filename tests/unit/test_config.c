@@ -532,6 +532,7 @@ static void test_range_errors(void **state)
 		{ "{\"workers\": 99999999999999}", "workers: must be between 1 and 1024, got 99999999999999" },
 		{ "{\"maxSendFragment\": 100}", "maxSendFragment: must be between 512 and 16384, got 100" },
 		{ "{\"maxSendFragment\": 16385}", "maxSendFragment: must be between 512 and 16384, got 16385" },
+		{ "{\"maxHandshakeSize\": 4095}", "maxHandshakeSize: must be between 4096 and 16777215, got 4095" },
 		{ "{\"handshakeTimeout\": 0}", "handshakeTimeout: must be at least 1, got 0" },
 		{ "{\"handshakeTimeout\": 2147483648}", "handshakeTimeout: must be between 1 and 2147483647" },
 		{ "{\"sessionTimeout\": 0}", "sessionTimeout: must be between 1 and 604800, got 0" },
@@ -988,7 +989,7 @@ static void test_to_json_effective(void **state)
 		"priority", "ecdhCurve", "dhparam", "minVersion", "maxVersion", "secureProtocol",
 		"honorCipherOrder", "requestCert", "rejectUnauthorized", "ALPNProtocols",
 		"NPNProtocols", "handshakeTimeout", "sessionTimeout", "ticketKeys", "sessionIdContext",
-		"maxConnections", "maxSendFragment", "renegotiation", "sessionCache", "contexts",
+		"maxConnections", "maxSendFragment", "maxHandshakeSize", "renegotiation", "sessionCache", "contexts",
 		"ocsp", "backend", "proxyProtocol", "shutdownTimeout", "control", "stateDir",
 		"accessLog", "logFormat", "logLevel", "demo",
 	};

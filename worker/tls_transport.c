@@ -1,0 +1,163 @@
+/* tls_transport.c - corked writes of TLS records to the client socket. */
+#include "worker/tls_transport.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+/* At most this many iovecs per sendmsg (GnuTLS may queue more records;
+ * the rest goes in the next write). */
+#define TRANSPORT_IOV_MAX 64
+
+void tls_transport_init(struct tls_transport *t, int fd)
+{
+	memset(t, 0, sizeof(*t));
+	t->fd = fd;
+}
+
+static size_t iov_total(const giovec_t *iov, int iovcnt)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	return total;
+}
+
+/* drop_sent: <n> bytes of the buffer went out. */
+static void drop_sent(struct tls_transport *t, size_t n)
+{
+	if (n >= t->len) {
+		free(t->buf);
+		t->buf = NULL;
+		t->len = t->cap = 0;
+		return;
+	}
+	memmove(t->buf, t->buf + n, t->len - n);
+	t->len -= n;
+}
+
+static int reserve(struct tls_transport *t, size_t more)
+{
+	size_t want = t->len + more;
+	uint8_t *grown;
+
+	if (want <= t->cap)
+		return TLSD_OK;
+	if (want < 4096)
+		want = 4096;
+	grown = realloc(t->buf, want);
+	if (grown == NULL)
+		return TLSD_ERR_INTERNAL;
+	t->buf = grown;
+	t->cap = want;
+	return TLSD_OK;
+}
+
+static ssize_t buffer_push(struct tls_transport *t, const giovec_t *iov, int iovcnt, size_t total)
+{
+	if (reserve(t, total) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(t->buf + t->len, iov[i].iov_base, iov[i].iov_len);
+		t->len += iov[i].iov_len;
+	}
+	return (ssize_t)total;
+}
+
+static ssize_t send_iov(struct tls_transport *t, struct iovec *iov, size_t n)
+{
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = n };
+
+	t->writes++;
+	return sendmsg(t->fd, &msg, MSG_NOSIGNAL);
+}
+
+/* send_push: the buffered bytes, then GnuTLS's, in one sendmsg. Answers
+ * how many of GnuTLS's bytes went out, or -1 with errno (EAGAIN while
+ * buffered bytes are left: they must go first). */
+static ssize_t send_push(struct tls_transport *t, const giovec_t *iov, int iovcnt)
+{
+	struct iovec v[TRANSPORT_IOV_MAX];
+	size_t n = 0, buffered = t->len;
+	ssize_t sent;
+
+	if (buffered > 0)
+		v[n++] = (struct iovec){ t->buf, buffered };
+	for (int i = 0; i < iovcnt && n < TRANSPORT_IOV_MAX; i++)
+		v[n++] = (struct iovec){ iov[i].iov_base, iov[i].iov_len };
+	sent = send_iov(t, v, n);
+	if (sent < 0) {
+		if (errno == EINTR || errno == EWOULDBLOCK)
+			errno = EAGAIN;
+		return -1;
+	}
+	drop_sent(t, (size_t)sent);
+	if ((size_t)sent <= buffered) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return sent - (ssize_t)buffered;
+}
+
+/* transport_push: GnuTLS's vectored push function. */
+static ssize_t transport_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
+{
+	struct tls_transport *t = ptr;
+	size_t total = iov_total(iov, iovcnt);
+
+	if (t->corked && (t->len == 0 || t->len + total <= TLS_TRANSPORT_CORK_MAX))
+		return buffer_push(t, iov, iovcnt, total);
+	return send_push(t, iov, iovcnt);
+}
+
+void tls_transport_attach(struct tls_transport *t, gnutls_session_t s)
+{
+	/* Reads stay GnuTLS's own (recv on the descriptor). */
+	gnutls_transport_set_ptr2(s, (gnutls_transport_ptr_t)(intptr_t)t->fd, t);
+	gnutls_transport_set_vec_push_function(s, transport_push);
+}
+
+void tls_transport_cork(struct tls_transport *t)
+{
+	t->corked = true;
+}
+
+int tls_transport_flush(struct tls_transport *t)
+{
+	while (t->len > 0) {
+		struct iovec v = { t->buf, t->len };
+		ssize_t sent = send_iov(t, &v, 1);
+
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return TLSD_ERR_AGAIN;
+		if (sent < 0)
+			return TLSD_ERR_IO;
+		drop_sent(t, (size_t)sent);
+	}
+	return TLSD_OK;
+}
+
+int tls_transport_uncork(struct tls_transport *t)
+{
+	t->corked = false;
+	return tls_transport_flush(t);
+}
+
+size_t tls_transport_pending(const struct tls_transport *t)
+{
+	return t->len;
+}
+
+void tls_transport_free(struct tls_transport *t)
+{
+	free(t->buf);
+	t->buf = NULL;
+	t->len = t->cap = 0;
+}
