@@ -36,6 +36,7 @@ enum cluster_counter {
 	CS_RENEG_REFUSED,	/* renegotiations.refused */
 	CS_HS_TLS12,		/* handshakes.by_version.TLSv1.2: completed, full or resumed */
 	CS_HS_TLS13,		/* handshakes.by_version.TLSv1.3 */
+	CS_ACCEPT_PAUSED,	/* connections.accept_paused: accepting paused, out of descriptors or memory */
 	CS_COUNTERS
 };
 

@@ -77,6 +77,8 @@ static void write_traffic(FILE *out, const struct cluster_figures *t)
 	single(out, "tlsd_connections_total", "counter", "Connections admitted since start.", c[CS_CONN_TOTAL]);
 	single(out, "tlsd_connections_rejected_total", "counter",
 	       "Connections closed at once for being over maxConnections.", c[CS_CONN_REJECTED]);
+	single(out, "tlsd_accept_paused_total", "counter",
+	       "Times a worker paused accepting for want of file descriptors or memory.", c[CS_ACCEPT_PAUSED]);
 	labelled_counter(out, "tlsd_handshakes_total", "TLS handshakes by outcome.", "result", handshake_results,
 			 N_OF(handshake_results), t);
 	labelled_counter(out, "tlsd_handshakes_by_version_total", "Completed TLS handshakes by protocol version.",

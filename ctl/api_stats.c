@@ -55,11 +55,11 @@ json_t *api_stats_json(const struct api_env *env)
 	double uptime = (double)time(NULL) - env->started_at;
 
 	cluster_stats_totals(env->stats, &t);
-	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:{s:o}, s:{s:o, s:o}}",
+	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:{s:o}, s:{s:o, s:o}}",
 			 "uptime_s", (json_int_t)(uptime < 0 ? 0 : uptime),
 			 "workers", workers_json(env),
 			 "connections", "current", counter(t.current), "total", counter(c[CS_CONN_TOTAL]),
-			 "rejected", counter(c[CS_CONN_REJECTED]),
+			 "rejected", counter(c[CS_CONN_REJECTED]), "accept_paused", counter(c[CS_ACCEPT_PAUSED]),
 			 "handshakes", handshakes_json(&t),
 			 "bytes", "in", counter(c[CS_BYTES_IN]), "out", counter(c[CS_BYTES_OUT]),
 			 "session_cache", session_cache_json(env),

@@ -539,6 +539,7 @@ static void conn_count_handshake(const struct conn *c)
 static bool conn_handshake_done(struct conn *c)
 {
 	ev_timer_stop(c->env->loop, &c->timer);
+	tls_transport_limit_input(&c->tx, 0);
 	tls_session_describe(c->env->tls, c->tls, &c->info);
 	conn_count_handshake(c);
 	conn_show_handshake(c);
@@ -565,7 +566,11 @@ static const char *handshake_alert(struct conn *c, int rc)
 static void conn_handshake_failed(struct conn *c, int rc)
 {
 	const char *auth = NULL;
-	const char *alert = handshake_alert(c, rc);
+	const char *alert;
+
+	if (rc == GNUTLS_E_PULL_ERROR && tls_transport_over_limit(&c->tx))
+		rc = GNUTLS_E_HANDSHAKE_TOO_LARGE;	/* more than maxHandshakeSize */
+	alert = handshake_alert(c, rc);
 
 	if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR || rc == GNUTLS_E_NO_CERTIFICATE_FOUND)
 		auth = rc == GNUTLS_E_NO_CERTIFICATE_FOUND
@@ -707,6 +712,7 @@ struct conn *conn_start(struct conn_env *env, int fd, const struct sockaddr *pee
 	if (c != NULL) {
 		c->sni.map = env->sni;
 		tls_transport_init(&c->tx, fd);
+		tls_transport_limit_input(&c->tx, (size_t)env->cfg->max_handshake_size);
 	}
 	if (c == NULL || tls_session_new(env->tls, env->ticket_key, &c->db, &c->sni, &c->tx, &c->tls) < 0) {
 		log_error("cannot set up a TLS session: out of memory");

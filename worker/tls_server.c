@@ -187,8 +187,8 @@ int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *
 	gnutls_db_set_cache_expiration(s, (int)srv->cfg->session_timeout_s);
 	/* The worker's own timer enforces handshakeTimeout. */
 	gnutls_handshake_set_timeout(s, 0);
-	/* A handshake message may not claim more than this: GnuTLS would
-	 * otherwise buffer whatever length a stranger's header announces. */
+	/* GnuTLS checks this once a whole message is in; the transport's
+	 * input limit (conn.c) stops a stranger's 16 MiB claim before that. */
 	gnutls_handshake_set_max_packet_length(s, srv->cfg->max_handshake_size);
 	tls_transport_attach(transport, s);
 	*out = s;

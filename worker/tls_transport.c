@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -115,11 +116,54 @@ static ssize_t transport_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, i
 	return send_push(t, iov, iovcnt);
 }
 
+/* transport_pull: GnuTLS's pull function: recv, within the input limit. */
+static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
+{
+	struct tls_transport *t = ptr;
+	ssize_t n;
+
+	if (t->in_limit > 0) {
+		if (t->received >= t->in_limit) {
+			t->over_limit = true;
+			errno = EMSGSIZE;
+			return -1;
+		}
+		if (len > t->in_limit - t->received)
+			len = t->in_limit - t->received;
+	}
+	n = recv(t->fd, data, len, 0);
+	if (n > 0)
+		t->received += (size_t)n;
+	return n;
+}
+
+/* transport_pull_timeout: GnuTLS's wait for readable data, <ms> at most. */
+static int transport_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	struct tls_transport *t = ptr;
+	struct pollfd p = { .fd = t->fd, .events = POLLIN };
+
+	return poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
 void tls_transport_attach(struct tls_transport *t, gnutls_session_t s)
 {
-	/* Reads stay GnuTLS's own (recv on the descriptor). */
-	gnutls_transport_set_ptr2(s, (gnutls_transport_ptr_t)(intptr_t)t->fd, t);
+	gnutls_transport_set_ptr(s, t);
+	gnutls_transport_set_pull_function(s, transport_pull);
+	gnutls_transport_set_pull_timeout_function(s, transport_pull_timeout);
 	gnutls_transport_set_vec_push_function(s, transport_push);
+}
+
+void tls_transport_limit_input(struct tls_transport *t, size_t max)
+{
+	t->in_limit = max;
+	t->received = 0;
+	t->over_limit = false;
+}
+
+bool tls_transport_over_limit(const struct tls_transport *t)
+{
+	return t->over_limit;
 }
 
 void tls_transport_cork(struct tls_transport *t)

@@ -16,6 +16,11 @@
  * TLS_TRANSPORT_CORK_MAX bytes plus one push; past that a corked push is
  * written at once. Storage exists only while bytes wait, so an idle
  * connection holds none.
+ *
+ * Reads can be capped (tls_transport_limit_input): GnuTLS checks its own
+ * maximum handshake message size only once a whole message is buffered, and
+ * a header may announce 16 MiB; the cap bounds what a client can make a
+ * worker buffer before its handshake is done.
  */
 #ifndef TLSD_WORKER_TLS_TRANSPORT_H
 #define TLSD_WORKER_TLS_TRANSPORT_H
@@ -36,6 +41,9 @@ struct tls_transport {
 	uint8_t *buf;		/* NULL while nothing waits */
 	size_t len, cap;
 	uint64_t writes;	/* sendmsg calls made */
+	size_t in_limit;	/* most bytes to read; 0: no limit */
+	size_t received;	/* bytes read since the limit was set */
+	bool over_limit;	/* a read was refused for the limit */
 };
 
 /* tls_transport_init: a transport for the connected socket <fd>, uncorked. */
@@ -44,6 +52,14 @@ void tls_transport_init(struct tls_transport *t, int fd);
 /* tls_transport_attach: make <s> read from the socket directly and write
  * through <t>, which must outlive <s>. */
 void tls_transport_attach(struct tls_transport *t, gnutls_session_t s);
+
+/* tls_transport_limit_input: from now on read at most <max> bytes (0: no
+ * limit); a read past it fails (EMSGSIZE: GnuTLS answers
+ * GNUTLS_E_PULL_ERROR) and tls_transport_over_limit turns true. */
+void tls_transport_limit_input(struct tls_transport *t, size_t max);
+
+/* tls_transport_over_limit: a read was refused for the input limit. */
+bool tls_transport_over_limit(const struct tls_transport *t);
 
 /* tls_transport_cork: from now on pushes are buffered (see above). */
 void tls_transport_cork(struct tls_transport *t);

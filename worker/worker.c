@@ -20,6 +20,20 @@
  * workers instead of letting the first awake worker take a whole burst. */
 #define ACCEPT_BURST 16
 
+/* Out of descriptors or memory, accepting stops this long before the next
+ * try: the pending connection stays in the listen queue instead of waking
+ * the loop again at once (a busy loop, and a log line per try). */
+#define ACCEPT_PAUSE_S 0.25
+
+/* One episode of accept failures for want of resources. */
+struct accept_pause {
+	ev_timer timer;
+	bool active;		/* in an episode: from the first failure to the next accept */
+	int error;		/* the errno that started it */
+	unsigned tries;		/* pauses in this episode */
+	ev_tstamp since;
+};
+
 struct worker {
 	const struct worker_setup *setup;
 	struct ev_loop *loop;
@@ -33,6 +47,7 @@ struct worker {
 	size_t n_conns;
 	struct ticket_key_copy ticket_key;	/* what new sessions get */
 	struct sni_map *sni;			/* SNI contexts, as of the last accept */
+	struct accept_pause pause;
 };
 
 static void worker_on_conn_closed(struct conn_env *env, struct conn *c)
@@ -46,6 +61,62 @@ static void worker_on_conn_closed(struct conn_env *env, struct conn *c)
 		ev_break(w->loop, EVBREAK_ALL);
 }
 
+static void worker_watch_accepts(struct worker *w, bool on)
+{
+	for (size_t i = 0; i < w->setup->n_listen; i++) {
+		if (on)
+			ev_io_start(w->loop, &w->accept_io[i]);
+		else
+			ev_io_stop(w->loop, &w->accept_io[i]);
+	}
+}
+
+/* accept_lacks_resources: accept failed for want of descriptors or kernel
+ * memory: the connection waits in the queue until some are free. */
+static bool accept_lacks_resources(int error)
+{
+	return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+}
+
+/* worker_pause_accepting: stop accepting for ACCEPT_PAUSE_S; the first
+ * pause of an episode is logged and counted, the others are not. */
+static void worker_pause_accepting(struct worker *w, int error)
+{
+	struct accept_pause *p = &w->pause;
+
+	if (!p->active) {
+		*p = (struct accept_pause){ .timer = p->timer, .active = true, .error = error,
+					    .since = ev_now(w->loop) };
+		cluster_stats_add(w->env.stats, w->env.slot, CS_ACCEPT_PAUSED, 1);
+		log_warn("accept: %s: pausing accepts (%zu connection(s) open), retrying every %d ms",
+			 strerror(error), w->n_conns, (int)(ACCEPT_PAUSE_S * 1000));
+	}
+	p->tries++;
+	worker_watch_accepts(w, false);
+	ev_timer_set(&p->timer, ACCEPT_PAUSE_S, 0.0);
+	ev_timer_start(w->loop, &p->timer);
+}
+
+static void worker_on_accept_pause_end(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+
+	if (!w->draining)
+		worker_watch_accepts(w, true);
+}
+
+/* worker_accept_resumed: an accept worked: the episode, if any, is over. */
+static void worker_accept_resumed(struct worker *w)
+{
+	struct accept_pause *p = &w->pause;
+
+	if (!p->active)
+		return;
+	p->active = false;
+	log_info("accept: accepting again after %.1f s (%u pause(s) for: %s)", ev_now(w->loop) - p->since,
+		 p->tries, strerror(p->error));
+}
+
 static void worker_accept_one(struct worker *w, int listen_fd, bool *again)
 {
 	struct sockaddr_storage peer;
@@ -55,10 +126,13 @@ static void worker_accept_one(struct worker *w, int listen_fd, bool *again)
 
 	*again = fd >= 0;
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+		if (accept_lacks_resources(errno))
+			worker_pause_accepting(w, errno);
+		else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 			log_warn("accept: %s", strerror(errno));
 		return;
 	}
+	worker_accept_resumed(w);
 	if (!cluster_stats_admit(w->env.stats, w->env.slot)) {
 		/* Node's maxConnections: over the limit, the socket is closed at once. */
 		log_debug("maxConnections (%ld) reached: closing a new connection",
@@ -84,7 +158,7 @@ static void worker_on_accept(struct ev_loop *loop, ev_io *io, int revents)
 	struct worker *w = io->data;
 	bool again = true;
 
-	for (int i = 0; i < ACCEPT_BURST && again && !w->draining; i++)
+	for (int i = 0; i < ACCEPT_BURST && again && !w->draining && !ev_is_active(&w->pause.timer); i++)
 		worker_accept_one(w, io->fd, &again);
 }
 
@@ -105,6 +179,7 @@ static void worker_start_drain(struct worker *w)
 	if (w->draining)
 		return;
 	w->draining = true;
+	ev_timer_stop(w->loop, &w->pause.timer);
 	for (size_t i = 0; i < w->setup->n_listen; i++) {
 		ev_io_stop(w->loop, &w->accept_io[i]);
 		close(w->setup->listen_fds[i]);
@@ -197,6 +272,8 @@ static int worker_init(struct worker *w, const struct worker_setup *setup)
 	if (w->loop == NULL)
 		return TLSD_ERR_INTERNAL;
 	w->env.loop = w->loop;
+	ev_init(&w->pause.timer, worker_on_accept_pause_end);
+	w->pause.timer.data = w;
 	GUARD(worker_watch_listeners(w));
 	worker_watch_signals(w);
 	return TLSD_OK;

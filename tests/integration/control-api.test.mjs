@@ -176,7 +176,7 @@ test('/v1/stats counts exactly the traffic the test made, summed over 2 workers'
     full: 5, resumed: 7, resumed_session_id: 3, resumed_ticket: 4, failed: 1, timeout: 1,
     by_version: { 'TLSv1.2': 9, 'TLSv1.3': 3 },
   });
-  assert.deepEqual(got.connections, { current: 0, total: 14, rejected: 0 });
+  assert.deepEqual(got.connections, { current: 0, total: 14, rejected: 0, accept_paused: 0 });
   assert.deepEqual(got.bytes, { in: 15, out: 15 });
   assert.equal(got.session_cache.hits, 3);
   assert.ok(now.session_cache.entries >= 1);

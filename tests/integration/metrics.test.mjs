@@ -97,6 +97,7 @@ function assertMatchesStats(m, s, maxConnections) {
     tlsd_connections_current: s.connections.current,
     tlsd_connections_total: s.connections.total,
     tlsd_connections_rejected_total: s.connections.rejected,
+    tlsd_accept_paused_total: s.connections.accept_paused,
     tlsd_bytes_received_total: s.bytes.in,
     tlsd_bytes_sent_total: s.bytes.out,
     tlsd_session_cache_entries: s.session_cache.entries,
