@@ -53,6 +53,7 @@ struct conn {
 	bool backend_readable;	/* ... the backend socket */
 	bool client_eof;	/* close_notify or FIN from the client */
 	bool backend_eof;	/* FIN from the backend */
+	bool tickets_due;	/* TLS 1.3 tickets not sent yet: the socket was full */
 	bool bye_sent;		/* close_notify handed to the transport */
 	bool client_shut;	/* close_notify and FIN sent to the client */
 	bool backend_shut;	/* FIN sent to the backend */
@@ -307,6 +308,26 @@ static int pump_client_write(struct conn *c)
 	return -1;
 }
 
+/* pump_tickets: the TLS 1.3 session tickets, before any byte of data
+ * (with the flight, in the same corked write). A failure costs the client
+ * its tickets, not the connection. */
+static int pump_tickets(struct conn *c)
+{
+	int rc;
+
+	if (!c->tickets_due)
+		return 0;
+	rc = tls_session_send_tickets(c->tls);
+	if (rc == TLSD_ERR_AGAIN) {
+		c->client_wants_write = true;
+		return 0;
+	}
+	if (rc < 0)
+		log_debug("%s: cannot send session tickets", c->client);
+	c->tickets_due = false;
+	return 1;
+}
+
 static int pump_backend_read(struct conn *c)
 {
 	ssize_t n;
@@ -401,7 +422,7 @@ static bool conn_finished(const struct conn *c)
 static int pump_round(struct conn *c)
 {
 	int (*const steps[])(struct conn *) = {
-		pump_client_read, pump_backend_write, pump_backend_read, pump_client_write, pump_half_close,
+		pump_tickets, pump_client_read, pump_backend_write, pump_backend_read, pump_client_write, pump_half_close,
 	};
 	int progress = 0;
 
@@ -540,6 +561,9 @@ static bool conn_handshake_done(struct conn *c)
 {
 	ev_timer_stop(c->env->loop, &c->timer);
 	tls_transport_limit_input(&c->tx, 0);
+	c->tickets_due = true;
+	if (pump_tickets(c) < 0)
+		return false;
 	tls_session_describe(c->env->tls, c->tls, &c->info);
 	conn_count_handshake(c);
 	conn_show_handshake(c);

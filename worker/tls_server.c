@@ -10,6 +10,12 @@
 #include "common/ciphers.h"
 #include "worker/session_db.h"
 
+/* TLS 1.3 tickets per handshake: two after a full one (GnuTLS's and
+ * OpenSSL's default: a client may open two connections in parallel), one
+ * after a resumption, which replaces the ticket just used (as OpenSSL). */
+#define TICKETS_AFTER_FULL 2
+#define TICKETS_AFTER_RESUMPTION 1
+
 struct tls_server {
 	const struct tlsd_config *cfg;
 	const struct tlsd_creds *creds;
@@ -163,7 +169,8 @@ int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *
 	 * worker's copy becomes later. */
 	gnutls_datum_t ticket_key = { (unsigned char *)ticket->master, TICKET_MASTER_SIZE };
 	gnutls_session_t s = NULL;
-	int rc = gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+	/* TLS 1.3 tickets: tls_session_send_tickets, after the handshake. */
+	int rc = gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL | GNUTLS_NO_AUTO_SEND_TICKET);
 
 	if (rc >= 0)
 		rc = gnutls_priority_set(s, srv->priority);
@@ -193,6 +200,19 @@ int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *
 	tls_transport_attach(transport, s);
 	*out = s;
 	return TLSD_OK;
+}
+
+int tls_session_send_tickets(gnutls_session_t s)
+{
+	unsigned n = gnutls_session_is_resumed(s) ? TICKETS_AFTER_RESUMPTION : TICKETS_AFTER_FULL;
+	int rc;
+
+	if (gnutls_protocol_get_version(s) != GNUTLS_TLS1_3)
+		return TLSD_OK;
+	rc = gnutls_session_ticket_send(s, n, 0);
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
+		return TLSD_ERR_AGAIN;
+	return rc < 0 ? TLSD_ERR_PROTO : TLSD_OK;
 }
 
 static const char *protocol_name(gnutls_protocol_t v)

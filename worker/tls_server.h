@@ -74,6 +74,13 @@ int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *
 		    struct session_db_binding *db, struct tls_sni *sni, struct tls_transport *transport,
 		    gnutls_session_t *out) TLSD_MUST_CHECK;
 
+/* tls_session_send_tickets: after a TLS 1.3 handshake of <s>, send its
+ * session tickets (2 after a full handshake, 1 after a resumption); nothing
+ * for TLS 1.2 (its ticket is part of the handshake). TLSD_ERR_AGAIN: the
+ * socket is full, call again with the same session when it is writable;
+ * TLSD_ERR_PROTO: GnuTLS failed. */
+int tls_session_send_tickets(gnutls_session_t s) TLSD_MUST_CHECK;
+
 /* tls_sni_release: drop the context credentials <sni> holds (after the
  * session is gone). */
 void tls_sni_release(struct tls_sni *sni);

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { startTlsd, expectStartFailure, ecCreds, opensslReuses, sessionFrom, resumedWith, waitFor, ms } from './lib.mjs';
+import { startTlsd, expectStartFailure, ecCreds, rsaCreds, opensslReuses, sessionFrom, resumedWith, waitFor, connectTls, echo, sleep, ms } from './lib.mjs';
 
 const RECONNECTS = 40;
 
@@ -52,4 +52,30 @@ for (const version of ['TLSv1.2', 'TLSv1.3']) {
 test('ticketKeys that are not 48 bytes of base64 stop the start naming the key', async () => {
   const r = await expectStartFailure([], { config: { ...ecCreds(), ticketKeys: Buffer.alloc(47).toString('base64') } });
   assert.match(r.stderr, /ticketKeys: decodes to 47 bytes, must be 48/);
+});
+
+test('TLS 1.3: two tickets after a full handshake, one after a resumption (as OpenSSL)', async (t) => {
+  const d = await startTlsd({ t, config: rsaCreds(), workers: 1 });
+  const ticketsOf = async (session) => {
+    const s = await connectTls(d.port, { minVersion: 'TLSv1.3', ...(session ? { session } : {}) });
+    let n = 0;
+    let last = null;
+    s.on('session', (sess) => {
+      n++;
+      last = sess;
+    });
+    await echo(s, 'x'); // the tickets come before the echo
+    await sleep(50);
+    const reused = s.isSessionReused();
+    s.destroy();
+    return { n, last, reused };
+  };
+  const full = await ticketsOf(null);
+  assert.equal(full.reused, false);
+  assert.equal(full.n, 2, 'tickets after a full handshake');
+  const resumed = await ticketsOf(full.last);
+  assert.equal(resumed.reused, true);
+  assert.equal(resumed.n, 1, 'tickets after a resumption');
+  const again = await ticketsOf(resumed.last);
+  assert.equal(again.reused, true, 'the ticket given on resumption resumes too');
 });
