@@ -252,6 +252,19 @@ static struct slot *slot_of(struct supervisor *sup, pid_t pid)
 	return NULL;
 }
 
+/* release_dead_worker: <slot>'s process was reaped; reset what it owned in
+ * shared memory before anything is respawned into the slot: its open
+ * connection count and its connection-table region (with a record it died
+ * writing). The session cache recovers by itself (robust mutex), and the
+ * ticket keys and SNI table have no writer but the master. */
+static void release_dead_worker(struct supervisor *sup, struct slot *slot)
+{
+	cluster_stats_worker_exited(sup->setup->stats, slot->number - 1);
+	conn_table_worker_exited(sup->setup->conn_table, slot->number - 1);
+	slot->pid = 0;
+	sup->alive--;
+}
+
 static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct supervisor *sup = w->data;
@@ -260,10 +273,7 @@ static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 	if (slot == NULL)
 		return;
 	log_death(slot, w->rstatus);
-	cluster_stats_worker_exited(sup->setup->stats, slot->number - 1);
-	conn_table_worker_exited(sup->setup->conn_table, slot->number - 1);
-	slot->pid = 0;
-	sup->alive--;
+	release_dead_worker(sup, slot);
 	if (sup->stopping) {
 		if (sup->alive == 0)
 			ev_break(loop, EVBREAK_ALL);
