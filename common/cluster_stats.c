@@ -109,8 +109,11 @@ static uint64_t cs_open_total(const struct cluster_stats *cs)
 	return sum;
 }
 
-/* cs_lock: a dead owner left nothing half-done (every field it writes is
- * one word, and its slot is zeroed when it is reaped): just recover. */
+/* cs_lock: 0 with the lock held, or TLSD_ERR_IO with it not held. A dead
+ * owner left nothing half-done (every field it writes is one word, and its
+ * slot is zeroed when it is reaped): just recover. A mutex that cannot be
+ * marked consistent is released anyway: it then stays unrecoverable, and
+ * every later admission fails at once instead of waiting forever. */
 static int cs_lock(struct cluster_stats *cs)
 {
 	int rc = pthread_mutex_lock(&cs->admit_lock);
@@ -118,6 +121,8 @@ static int cs_lock(struct cluster_stats *cs)
 	if (rc == EOWNERDEAD) {
 		cs_bump(&cs->lock_recoveries, 1);
 		rc = pthread_mutex_consistent(&cs->admit_lock);
+		if (rc != 0)
+			pthread_mutex_unlock(&cs->admit_lock);
 	}
 	return rc == 0 ? TLSD_OK : TLSD_ERR_IO;
 }

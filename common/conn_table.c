@@ -181,11 +181,16 @@ void conn_table_close(struct conn_table *t, int worker, uint32_t i)
 void conn_table_worker_exited(struct conn_table *t, int worker)
 {
 	struct ct_region *r = region(t, worker);
+	uint64_t used = ld(&r->used);
 
 	/* Readers walk only below "used": zero it first. */
 	st(&r->used, 0);
 	st(&r->n_free, 0);
 	st(&r->unlisted, 0);
+	/* Slots below "used", and the one conn_table_open was filling, may
+	 * have been written; the rest were left even by the last reset. */
+	for (uint64_t i = 0; i <= used && i < t->per_worker; i++)
+		seqlock_writer_gone(&slot(t, worker, (uint32_t)i)->seq);
 }
 
 void conn_table_each(const struct conn_table *t, int worker,

@@ -78,7 +78,9 @@ void conn_table_close(struct conn_table *t, int worker, uint32_t i);
 
 /* ---- the master ---- */
 
-/* conn_table_worker_exited: free every slot of <worker>'s region. */
+/* conn_table_worker_exited: free every slot of <worker>'s region, and
+ * repair a record it died writing, so its replacement can use the region
+ * as new. Call only once the worker cannot run any more (reaped). */
 void conn_table_worker_exited(struct conn_table *t, int worker);
 
 /* conn_table_each: call <fn> with a whole copy of every open connection

@@ -113,8 +113,11 @@ out:
 	return rc;
 }
 
-/* A dead owner may have left a half-linked entry: it is only a cache, so
- * wipe it rather than trust a repair. */
+/* sc_lock: 0 with the lock held, or TLSD_ERR_IO with it not held. A dead
+ * owner may have left a half-linked entry: it is only a cache, so wipe it
+ * rather than trust a repair. When the mutex cannot be marked consistent,
+ * it is released anyway: it then stays unrecoverable and every later call
+ * fails at once (the cache misses) instead of waiting forever. */
 static int sc_lock(struct session_cache *c)
 {
 	int rc = pthread_mutex_lock(&c->lock);
@@ -122,9 +125,9 @@ static int sc_lock(struct session_cache *c)
 	if (rc == EOWNERDEAD) {
 		sc_wipe(c);
 		c->recoveries++;
-		if (pthread_mutex_consistent(&c->lock) != 0)
-			return TLSD_ERR_IO;
-		return 0;
+		rc = pthread_mutex_consistent(&c->lock);
+		if (rc != 0)
+			pthread_mutex_unlock(&c->lock);
 	}
 	return rc == 0 ? 0 : TLSD_ERR_IO;
 }

@@ -20,6 +20,7 @@
 #define BACKOFF_MAX_S 30.0
 #define STABLE_AFTER_S 1.0	/* a worker that lived this long was not crash-looping */
 #define KILL_GRACE_S 5.0	/* after shutdownTimeout, before SIGKILL */
+#define FORK_FAIL_ENV "TLSD_TEST_FORK_FAIL"	/* test hook: see supervisor.h */
 
 struct slot {
 	struct supervisor *sup;
@@ -43,6 +44,7 @@ struct supervisor {
 	int alive;
 	bool stopping;
 	int exit_status;
+	const char *fork_fail_path;	/* FORK_FAIL_ENV; NULL: unset */
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
 	ev_child child;
 	ev_timer kill_timer;
@@ -113,6 +115,38 @@ static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t ma
 	_exit(worker_run(&ws));
 }
 
+/* schedule_retry: start <slot> again, at once after a <stable> run; else
+ * after a backoff that doubles on every try. */
+static void schedule_retry(struct slot *slot, bool stable)
+{
+	struct supervisor *sup = slot->sup;
+
+	if (stable)
+		slot->backoff = 0.0;
+	else
+		slot->backoff = slot->backoff == 0.0 ? BACKOFF_FIRST_S : slot->backoff * 2.0;
+	if (slot->backoff > BACKOFF_MAX_S)
+		slot->backoff = BACKOFF_MAX_S;
+	slot->restarts++;
+	if (slot->backoff > 0.0)
+		log_warn("worker %d: restarting in %.1f s", slot->number, slot->backoff);
+	ev_timer_set(&slot->respawn, slot->backoff, 0.0);
+	ev_timer_start(sup->loop, &slot->respawn);
+}
+
+/* worker_fork: fork(); but while the file FORK_FAIL_ENV names exists, fail
+ * with EAGAIN, as fork does on a system out of processes (a test hook). */
+static pid_t worker_fork(const struct supervisor *sup)
+{
+	if (sup->fork_fail_path != NULL && access(sup->fork_fail_path, F_OK) == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return fork();
+}
+
+/* spawn: fork <slot>'s worker; when fork fails, try again later, with the
+ * backoff of a worker that died at start. */
 static void spawn(struct slot *slot)
 {
 	struct supervisor *sup = slot->sup;
@@ -123,11 +157,12 @@ static void spawn(struct slot *slot)
 	fflush(NULL);	/* or the child would print the master's buffer again */
 	worker_startup_signals(&stop);
 	sigprocmask(SIG_BLOCK, &stop, &saved);
-	pid = fork();
+	pid = worker_fork(sup);
 	if (pid != 0)
 		sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (pid < 0) {
 		log_error("worker %d: fork: %s", slot->number, strerror(errno));
+		schedule_retry(slot, false);
 		return;
 	}
 	if (pid == 0)
@@ -159,23 +194,11 @@ static void log_death(const struct slot *slot, int status)
 		log_info("worker %d (pid %d) exited", slot->number, (int)slot->pid);
 }
 
-/* schedule_respawn: at once after a stable run, with backoff otherwise. */
+/* schedule_respawn: <slot>'s worker died: at once after a stable run,
+ * with backoff otherwise. */
 static void schedule_respawn(struct slot *slot)
 {
-	struct supervisor *sup = slot->sup;
-	bool stable = ev_now(sup->loop) - slot->started >= STABLE_AFTER_S;
-
-	if (stable)
-		slot->backoff = 0.0;
-	else
-		slot->backoff = slot->backoff == 0.0 ? BACKOFF_FIRST_S : slot->backoff * 2.0;
-	if (slot->backoff > BACKOFF_MAX_S)
-		slot->backoff = BACKOFF_MAX_S;
-	slot->restarts++;
-	if (slot->backoff > 0.0)
-		log_warn("worker %d: restarting in %.1f s", slot->number, slot->backoff);
-	ev_timer_set(&slot->respawn, slot->backoff, 0.0);
-	ev_timer_start(sup->loop, &slot->respawn);
+	schedule_retry(slot, ev_now(slot->sup->loop) - slot->started >= STABLE_AFTER_S);
 }
 
 static struct slot *running_slot(struct supervisor *sup, int i)
@@ -252,6 +275,19 @@ static struct slot *slot_of(struct supervisor *sup, pid_t pid)
 	return NULL;
 }
 
+/* release_dead_worker: <slot>'s process was reaped; reset what it owned in
+ * shared memory before anything is respawned into the slot: its open
+ * connection count and its connection-table region (with a record it died
+ * writing). The session cache recovers by itself (robust mutex), and the
+ * ticket keys and SNI table have no writer but the master. */
+static void release_dead_worker(struct supervisor *sup, struct slot *slot)
+{
+	cluster_stats_worker_exited(sup->setup->stats, slot->number - 1);
+	conn_table_worker_exited(sup->setup->conn_table, slot->number - 1);
+	slot->pid = 0;
+	sup->alive--;
+}
+
 static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct supervisor *sup = w->data;
@@ -260,10 +296,7 @@ static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 	if (slot == NULL)
 		return;
 	log_death(slot, w->rstatus);
-	cluster_stats_worker_exited(sup->setup->stats, slot->number - 1);
-	conn_table_worker_exited(sup->setup->conn_table, slot->number - 1);
-	slot->pid = 0;
-	sup->alive--;
+	release_dead_worker(sup, slot);
 	if (sup->stopping) {
 		if (sup->alive == 0)
 			ev_break(loop, EVBREAK_ALL);
@@ -369,7 +402,7 @@ static int init_slots(struct supervisor *sup)
 
 int supervisor_run(struct supervisor_setup *setup)
 {
-	struct supervisor sup = { .setup = setup };
+	struct supervisor sup = { .setup = setup, .fork_fail_path = getenv(FORK_FAIL_ENV) };
 
 	signal(SIGPIPE, SIG_IGN);
 	sup.loop = ev_default_loop(0);

@@ -3,9 +3,14 @@
  * Forks <workers> workers, restarts one that dies (immediately if it had
  * run for a while; with an exponential backoff from 100 ms to 30 s if it
  * keeps dying at start, so a crash loop cannot become a fork storm; never
- * if it exited with WORKER_EXIT_CONFIG), and on SIGTERM/SIGINT stops:
+ * if it exited with WORKER_EXIT_CONFIG; a fork that fails is retried with
+ * the same backoff), and on SIGTERM/SIGINT stops:
  * closes the listeners, asks every worker to drain, waits for all of them
  * (SIGKILL after shutdownTimeout + 5 s), and returns.
+ *
+ * Test hook: while the file the environment variable TLSD_TEST_FORK_FAIL
+ * names exists, forking a worker fails with EAGAIN (as it does when the
+ * system is out of processes); unset, nothing is checked.
  */
 #ifndef TLSD_MASTER_SUPERVISOR_H
 #define TLSD_MASTER_SUPERVISOR_H

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cluster_stats.h"
+#include "fake_owner_death.h"
 
 #define NPROC 4
 #define ATTEMPTS 200
@@ -211,6 +212,38 @@ static void test_death_inside_the_lock_wedges_nothing(void **state)
 	cluster_stats_destroy(cs);
 }
 
+static bool admits_and_releases(void *arg)
+{
+	struct cluster_stats *cs = arg;
+
+	if (!cluster_stats_admit(cs, 1))
+		return false;
+	cluster_stats_release(cs, 1);
+	return true;
+}
+
+/* A recovery that fails (pthread_mutex_consistent refuses) refuses that one
+ * connection and leaves the lock free: the next admission, in this process
+ * or another, gets it at once instead of waiting on it forever. */
+static void test_failed_recovery_releases_the_lock(void **state)
+{
+	struct cluster_stats *cs = NULL;
+	struct cluster_figures all;
+
+	assert_int_equal(cluster_stats_create(2, 5, &cs), 0);
+	fake_owner_dead_armed = true;
+	assert_false(cluster_stats_admit(cs, 0));
+	assert_false(fake_owner_dead_armed);
+	assert_int_equal(cluster_stats_lock_recoveries(cs), 1);
+	assert_true(in_child_within(5, admits_and_releases, cs));
+	assert_true(admits_and_releases(cs));
+	cluster_stats_totals(cs, &all);
+	assert_int_equal(all.current, 0);
+	assert_int_equal(all.counters[CS_CONN_TOTAL], 2);
+	assert_int_equal(all.counters[CS_CONN_REJECTED], 1);
+	cluster_stats_destroy(cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_dead_worker_keeps_totals),
 		cmocka_unit_test(test_limit_holds_across_processes),
 		cmocka_unit_test(test_death_inside_the_lock_wedges_nothing),
+		cmocka_unit_test(test_failed_recovery_releases_the_lock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/session_cache.h"
+#include "fake_owner_death.h"
 
 #define NOW 1000
 #define LATER 2000
@@ -329,6 +330,46 @@ static void test_owner_death_recovers(void **state)
 	assert_int_equal(st.entries, 1);
 }
 
+static bool stores_and_fetches(void *arg)
+{
+	struct session_cache *c = arg;
+	uint8_t key[SESSION_CACHE_KEY_MAX];
+	char buf[64];
+	size_t dlen;
+
+	key_of(key, 3);
+	return session_cache_store(c, key, sizeof(key), "three", 5, LATER, NOW) == 0 &&
+	       session_cache_fetch(c, key, sizeof(key), NOW, buf, sizeof(buf), &dlen) == 0 && dlen == 5;
+}
+
+/* A recovery that fails (pthread_mutex_consistent refuses) reports an error
+ * and leaves the lock free: the next caller, in this process or another,
+ * gets it at once instead of waiting on it forever. */
+static void test_failed_recovery_releases_the_lock(void **state)
+{
+	struct session_cache *c = *state;
+	struct session_cache_stats st;
+	uint8_t key[SESSION_CACHE_KEY_MAX];
+
+	store_n(c, 1);
+	key_of(key, 2);
+	fake_owner_dead_armed = true;
+	assert_int_equal(session_cache_store(c, key, sizeof(key), "two", 3, LATER, NOW), TLSD_ERR_IO);
+	assert_false(fake_owner_dead_armed);
+	assert_true(in_child_within(5, stores_and_fetches, c));
+	assert_true(stores_and_fetches(c));
+	assert_int_equal(fetch_n(c, 1, NOW), SESSION_CACHE_MISS);	/* wiped by the recovery */
+	assert_int_equal(session_cache_validate(c), 0);
+	session_cache_stats(c, &st);
+	assert_int_equal(st.recoveries, 1);
+	/* Every entry point shares the lock path: a fetch and a remove too. */
+	fake_owner_dead_armed = true;
+	assert_int_equal(session_cache_fetch(c, key, sizeof(key), NOW, NULL, 0, &(size_t){ 0 }), TLSD_ERR_IO);
+	fake_owner_dead_armed = true;
+	assert_int_equal(session_cache_remove(c, key, sizeof(key)), TLSD_ERR_IO);
+	assert_true(in_child_within(5, stores_and_fetches, c));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_memory_taken_as_it_fills),
 		cmocka_unit_test(test_concurrent_processes),
 		cmocka_unit_test_setup_teardown(test_owner_death_recovers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_recovery_releases_the_lock, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
