@@ -5,7 +5,10 @@
  * A file holds {"order": n, "context": {...}}: the POST /v1/contexts body
  * as it was accepted (inline PEM stays inline; a path is read again when
  * the file is loaded) and the order it was added in. The name is the
- * hostname with a leading "*" written "%2A" (no DNS name has a '%').
+ * hostname with a leading "*" written "%2A" (no DNS name has a '%'), plus
+ * ".json"; when that would pass the 255 bytes a file name may have (DNS
+ * names of 250 to 253 characters), it is "h-<hex SHA-256 of the
+ * hostname>.json". The hostname itself is always inside, in "context".
  */
 #ifndef TLSD_COMMON_CONTEXT_FILE_H
 #define TLSD_COMMON_CONTEXT_FILE_H
@@ -20,8 +23,15 @@
 
 #define CONTEXT_FILE_DIR "contexts"
 
-/* context_file_path: STATE_DIR/contexts/<name>.json for <hostname>. */
+/* context_file_name: the file name (no folder) for <hostname>. */
+void context_file_name(const char *hostname, char *out, size_t size);
+
+/* context_file_path: STATE_DIR/contexts/<name> for <hostname>. */
 void context_file_path(const char *state_dir, const char *hostname, char *out, size_t size);
+
+/* context_file_order: the "order" of the file <path>; TLSD_ERR_CONFIG when
+ * it does not read as a context file. */
+int context_file_order(const char *path, uint64_t *order) TLSD_MUST_CHECK;
 
 /* context_file_save: write <context> (the accepted body) with <order>
  * atomically, mode 0600, creating the folder if needed. */

@@ -31,6 +31,7 @@
 #include <gnutls/pkcs12.h>
 #include <gnutls/x509.h>
 
+#include "common/file_read.h"
 #include "common/log.h"
 #include "common/signer.h"
 
@@ -50,7 +51,7 @@ struct tlsd_creds {
 struct creds_src {
 	gnutls_datum_t data;
 	const char *where;	/* the path, or "inline PEM" */
-	bool owned;		/* data came from gnutls_load_file */
+	bool owned;		/* data came from file_read */
 };
 
 /* "key[1]", "dhparam": how errors name a config value. */
@@ -159,6 +160,23 @@ static int creds_internal(struct tlsd_error *err, const char *label, const char 
 
 /* ---- reading values ---- */
 
+/* src_read_file: the file <path> whole into <src> (file_read's limits:
+ * a regular file of at most 1 MiB, never a FIFO or a device). */
+static int src_read_file(struct creds_src *src, const char *path, const char *label,
+			 struct tlsd_error *err)
+{
+	struct tlsd_error why = { "" };
+	char *data = NULL;
+	size_t len = 0;
+
+	if (file_read(path, 0, &data, &len, &why) < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s: %s", label, why.msg);
+	src->data.data = (unsigned char *)data;
+	src->data.size = (unsigned)len;
+	src->owned = true;
+	return 0;
+}
+
 /* src_read: bring PEM-or-path <value> of config <label> into <src>. Inline
  * PEM is used in place; a file is read whole. Release with src_release. */
 static int src_read(struct creds_src *src, const char *value, const char *label,
@@ -174,18 +192,13 @@ static int src_read(struct creds_src *src, const char *value, const char *label,
 		return 0;
 	}
 	src->where = value;
-	errno = 0;
-	if (gnutls_load_file(value, &src->data) < 0)
-		return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s: %s: %s", label, value,
-				      errno ? strerror(errno) : "cannot read the file");
-	src->owned = true;
-	return 0;
+	return src_read_file(src, value, label, err);
 }
 
 static void src_release(struct creds_src *src)
 {
 	if (src->owned)
-		gnutls_free(src->data.data);
+		file_read_free((char *)src->data.data, src->data.size);
 	memset(src, 0, sizeof(*src));
 }
 

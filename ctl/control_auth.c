@@ -14,6 +14,9 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "common/file_read.h"
+#include "common/log.h"
+
 #define TOKEN_RANDOM_BYTES 32
 
 void control_token_path(const struct tlsd_config *cfg, char *path, size_t size)
@@ -24,17 +27,66 @@ void control_token_path(const struct tlsd_config *cfg, char *path, size_t size)
 		snprintf(path, size, "%s/control.token", cfg->state_dir);
 }
 
+/* token_fd_checked: <fd> (the token file <path>) is a regular file of
+ * the user tlsd runs as that nobody else may write: whoever can write it
+ * chooses the token. One that others may read is made 0600, with a
+ * warning: the token may have leaked, so change it. */
+static int token_fd_checked(int fd, const char *path, struct tlsd_error *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "control.tokenFile: %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "control.tokenFile: %s: not a regular file", path);
+	if (st.st_uid != geteuid())
+		return tlsd_error_set(err, TLSD_ERR_CONFIG,
+				      "control.tokenFile: %s: owned by uid %u, not by the user tlsd runs as (uid %u)",
+				      path, (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return tlsd_error_set(err, TLSD_ERR_CONFIG,
+				      "control.tokenFile: %s: writable by group or others (mode %04o): refused",
+				      path, (unsigned)(st.st_mode & 07777));
+	if ((st.st_mode & 077) == 0)
+		return TLSD_OK;
+	log_warn("control.tokenFile: %s: mode %04o lets others read the token; made 0600 (consider a new token)",
+		 path, (unsigned)(st.st_mode & 07777));
+	if (fchmod(fd, 0600) < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "control.tokenFile: %s: chmod 0600: %s", path,
+				      strerror(errno));
+	return TLSD_OK;
+}
+
+/* token_open: <path> opened for reading, never through a symbolic link
+ * and never blocking (a FIFO is refused by token_fd_checked). */
+static int token_open(const char *path, int *fd, struct tlsd_error *err)
+{
+	*fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (*fd >= 0)
+		return TLSD_OK;
+	if (errno == ELOOP)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG,
+				      "control.tokenFile: %s: a symbolic link (refused: use the file itself)", path);
+	return tlsd_error_set(err, TLSD_ERR_CONFIG, "control.tokenFile: %s: %s", path, strerror(errno));
+}
+
 /* read_token: the first line of <path>, trimmed; empty is an error. */
 static int read_token(const char *path, char *token, struct tlsd_error *err)
 {
-	FILE *f = fopen(path, "r");
-	size_t len;
+	struct tlsd_error why = { "" };
+	char *text = NULL;
+	size_t len = 0;
+	int fd = -1, rc;
 
-	if (f == NULL)
-		return tlsd_error_set(err, TLSD_ERR_CONFIG, "control.tokenFile: %s: %s", path, strerror(errno));
-	if (fgets(token, CONTROL_TOKEN_MAX, f) == NULL)
-		token[0] = '\0';
-	fclose(f);
+	GUARD(token_open(path, &fd, err));
+	rc = token_fd_checked(fd, path, err);
+	if (rc == TLSD_OK && (rc = file_read_fd(fd, path, &text, &len, &why)) < 0)
+		tlsd_error_set(err, rc, "control.tokenFile: %s", why.msg);
+	close(fd);
+	if (rc < 0)
+		return rc;
+	snprintf(token, CONTROL_TOKEN_MAX, "%.*s", (int)strcspn(text, "\n"), text);
+	file_read_free(text, len);
 	len = strlen(token);
 	while (len > 0 && isspace((unsigned char)token[len - 1]))
 		token[--len] = '\0';

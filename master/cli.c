@@ -6,12 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/file_read.h"
+
 enum cli_flag {
 	FLAG_LISTEN = 256, FLAG_WORKERS, FLAG_KEY, FLAG_CERT, FLAG_CA, FLAG_CRL, FLAG_PFX,
 	FLAG_PASSPHRASE, FLAG_DHPARAM, FLAG_BACKEND, FLAG_PROXY_PROTOCOL, FLAG_CONTROL,
 	FLAG_STATE_DIR, FLAG_DEMO, FLAG_CHECK, FLAG_LOG_FORMAT, FLAG_LOG_LEVEL, FLAG_VERSION,
-	FLAG_HELP,
+	FLAG_HELP, FLAG_PASSPHRASE_FILE,
 };
+
+#define PASSPHRASE_ENV "TLSD_PASSPHRASE"
 
 static const struct option cli_options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -23,6 +27,7 @@ static const struct option cli_options[] = {
 	{ "crl", required_argument, NULL, FLAG_CRL },
 	{ "pfx", required_argument, NULL, FLAG_PFX },
 	{ "passphrase", required_argument, NULL, FLAG_PASSPHRASE },
+	{ "passphrase-file", required_argument, NULL, FLAG_PASSPHRASE_FILE },
 	{ "dhparam", required_argument, NULL, FLAG_DHPARAM },
 	{ "backend", required_argument, NULL, FLAG_BACKEND },
 	{ "proxy-protocol", required_argument, NULL, FLAG_PROXY_PROTOCOL },
@@ -128,6 +133,53 @@ static int set_control(json_t *obj, const char *value)
 		       ? TLSD_ERR_INTERNAL : TLSD_OK;
 }
 
+static int set_passphrase(json_t *obj, const char *value)
+{
+	return json_object_set_new(obj, "passphrase", json_string(value)) < 0 ? TLSD_ERR_INTERNAL : TLSD_OK;
+}
+
+/* set_passphrase_file: "passphrase" from the first line of the file <path>
+ * (its line end dropped), so the secret never shows in ps. */
+static int set_passphrase_file(json_t *obj, const char *path, struct tlsd_error *err)
+{
+	struct tlsd_error why = { "" };
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (file_read(path, 0, &text, &len, &why) < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "--passphrase-file: %s", why.msg);
+	text[strcspn(text, "\r\n")] = '\0';
+	rc = set_passphrase(obj, text);
+	file_read_free(text, len);
+	return rc;
+}
+
+/* passphrase_from_env: TLSD_PASSPHRASE when no flag gave a passphrase; the
+ * variable is wiped and removed so the workers and the backend inherit
+ * nothing. */
+static int passphrase_from_env(json_t *obj)
+{
+	char *value = getenv(PASSPHRASE_ENV);
+	int rc = TLSD_OK;
+
+	if (value == NULL)
+		return TLSD_OK;
+	if (json_object_get(obj, "passphrase") == NULL)
+		rc = set_passphrase(obj, value);
+	explicit_bzero(value, strlen(value));
+	unsetenv(PASSPHRASE_ENV);
+	return rc;
+}
+
+/* wipe_arg: overwrite a secret flag value in the process's own argument
+ * memory, which /proc/PID/cmdline (ps) shows, in the master and in every
+ * worker forked from it. */
+static void wipe_arg(char *value)
+{
+	explicit_bzero(value, strlen(value));
+}
+
 /* apply_flag: record one parsed flag <flag> with argument <value>. */
 static int apply_flag(struct cli_args *out, int flag, const char *value, struct tlsd_error *err)
 {
@@ -143,6 +195,7 @@ static int apply_flag(struct cli_args *out, int flag, const char *value, struct 
 	case 'c': out->config_path = value; return TLSD_OK;
 	case FLAG_WORKERS: return set_workers(out->overrides, value, err);
 	case FLAG_CONTROL: return set_control(out->overrides, value);
+	case FLAG_PASSPHRASE_FILE: return set_passphrase_file(out->overrides, value, err);
 	case FLAG_DEMO:
 		return json_object_set_new(out->overrides, "demo", json_true()) < 0
 			       ? TLSD_ERR_INTERNAL : TLSD_OK;
@@ -169,7 +222,11 @@ int cli_parse(int argc, char **argv, struct cli_args *out, struct tlsd_error *er
 			return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s: unknown option or missing value (see --help)",
 					      argv[optind - 1]);
 		rc = apply_flag(out, flag, optarg, err);
+		if (flag == FLAG_PASSPHRASE)
+			wipe_arg(optarg);
 	}
+	if (rc == TLSD_OK)
+		rc = passphrase_from_env(out->overrides);
 	if (rc == TLSD_OK && optind < argc)
 		rc = tlsd_error_set(err, TLSD_ERR_CONFIG, "%s: unexpected argument (see --help)", argv[optind]);
 	return rc;
@@ -189,7 +246,10 @@ void cli_usage(FILE *out)
 	      "      --listen [HOST:]PORT listen address, repeatable (default [::]:8000)\n"
 	      "      --workers N          worker processes (default: online CPUs)\n"
 	      "      --key FILE --cert FILE --ca FILE --crl FILE (repeatable)\n"
-	      "      --pfx FILE --passphrase STR --dhparam FILE\n"
+	      "      --pfx FILE --dhparam FILE\n"
+	      "      --passphrase-file FILE  passphrase of encrypted keys and pfx: the file's\n"
+	      "                           first line (or env TLSD_PASSPHRASE; --passphrase STR\n"
+	      "                           works too and is wiped from ps once read)\n"
 	      "      --backend ADDR       HOST:PORT or unix:/path (default: echo)\n"
 	      "      --proxy-protocol v1|v2  send a PROXY header to the backend\n"
 	      "      --control ADDR|off   control endpoint (default 127.0.0.1:8001)\n"

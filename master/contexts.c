@@ -10,9 +10,18 @@
 
 #include "common/context_file.h"
 #include "common/creds.h"
+#include "common/file_read.h"
 #include "common/log.h"
+#include "common/state_file.h"
 
 #define CERTS_SHOWN 4	/* RSA + ECDSA side by side, and some room */
+
+/* What an API client hears about any file it named that cannot be used:
+ * the same words whether the file is missing, unreadable, a FIFO, a
+ * device, too large or holds something else, so the API tells nobody
+ * which files exist. The master's log has the real reason. */
+#define UNUSABLE_FILE "a file named in key, cert, ca, pfx or ocsp cannot be used: each must be a " \
+	"regular file of at most 1 MiB that tlsd can read and that holds what the field names"
 
 struct ctx_entry {
 	char *hostname;
@@ -205,14 +214,9 @@ static void add_state_file(struct contexts *c, const struct found_file *f)
 /* order_files: read each file's order so they are added as they were. */
 static void order_files(const struct contexts *c, struct found_file *files, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		json_t *doc = json_load_file(files[i].path, 0, NULL);
-		json_t *order = json_object_get(doc, "order");
-
-		if (json_is_integer(order))
-			files[i].order = (uint64_t)json_integer_value(order);
-		json_decref(doc);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (context_file_order(files[i].path, &files[i].order) < 0)
+			files[i].order = UINT64_MAX;	/* reported when it is added */
 	if (n > 1)
 		qsort(files, n, sizeof(*files), compare_found);
 }
@@ -262,6 +266,7 @@ int contexts_open(const struct tlsd_config *cfg, struct sni_table *table, struct
 		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "contexts: out of memory");
 	for (size_t i = 0; i < cfg->n_contexts; i++)
 		GUARD_GOTO(add_config_context(c, i, err), rc, fail);
+	GUARD_GOTO(state_dir_check(cfg->state_dir, err), rc, fail);
 	GUARD_GOTO(load_state_dir(c), rc, fail);
 	*out = c;
 	return TLSD_OK;
@@ -288,6 +293,74 @@ static json_t *entry_json(const struct ctx_entry *e)
 			 "certificates", certs);
 }
 
+/* value_usable: one PEM-or-path value of the API body; a path must read
+ * (file_read: regular, at most 1 MiB, never blocking). */
+static bool value_usable(const struct contexts *c, json_t *v)
+{
+	struct tlsd_error why = { "" };
+	const char *text = json_string_value(json_is_object(v) ? json_object_get(v, "pem") : v);
+	char *path = NULL, *data = NULL;
+	size_t len = 0;
+	bool ok;
+
+	if (text == NULL || text[0] == '\0' || config_is_inline_pem(text))
+		return true;	/* not a path: the parser judges it */
+	if (text[0] != '/' && asprintf(&path, "%s/%s", c->cfg->base_dir, text) < 0)
+		return false;
+	ok = file_read(path ? path : text, 0, &data, &len, &why) == TLSD_OK;
+	if (!ok)
+		log_warn("control: POST /v1/contexts: %s", why.msg);
+	file_read_free(data, len);
+	free(path);
+	return ok;
+}
+
+/* paths_usable: every file the API body names in key/cert/ca/pfx/ocsp
+ * (strings, {pem} objects or arrays of those) can be read. */
+static bool paths_usable(const struct contexts *c, json_t *body)
+{
+	static const char *const fields[] = { "key", "cert", "ca", "pfx", "ocsp" };
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		json_t *v = json_object_get(body, fields[i]), *item;
+		size_t j;
+
+		if (!json_is_array(v) && !value_usable(c, v))
+			return false;
+		json_array_foreach(v, j, item)
+			if (!value_usable(c, item))
+				return false;
+	}
+	return true;
+}
+
+static bool list_has_path(const struct tlsd_pem_list *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (!config_is_inline_pem(list->items[i].value))
+			return true;
+	return false;
+}
+
+/* names_files: whether <ctx> takes anything from a file. */
+static bool names_files(const struct tlsd_context_config *ctx)
+{
+	return list_has_path(&ctx->keys) || list_has_path(&ctx->certs) || list_has_path(&ctx->ca) ||
+	       ctx->pfx != NULL || ctx->ocsp != NULL;
+}
+
+/* describe_api: describe() for a context from the API; when it names a
+ * file, a failure is told in UNUSABLE_FILE's words and logged in full. */
+static int describe_api(const struct tlsd_context_config *ctx, struct ctx_entry **out, struct tlsd_error *err)
+{
+	int rc = describe(ctx, "", out, err);
+
+	if (rc != TLSD_ERR_CONFIG || !names_files(ctx))
+		return rc;
+	log_warn("control: POST /v1/contexts: %s", err->msg);
+	return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s", UNUSABLE_FILE);
+}
+
 int contexts_add(struct contexts *c, json_t *body, json_t **added, struct tlsd_error *err)
 {
 	struct tlsd_context_config ctx;
@@ -296,8 +369,10 @@ int contexts_add(struct contexts *c, json_t *body, json_t **added, struct tlsd_e
 	int rc;
 
 	*added = NULL;
+	if (!paths_usable(c, body))
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s", UNUSABLE_FILE);
 	GUARD(config_parse_context(body, c->cfg->base_dir, &ctx, err));
-	GUARD_GOTO(describe(&ctx, "", &e, err), rc, out);
+	GUARD_GOTO(describe_api(&ctx, &e, err), rc, out);
 	GUARD_GOTO(take_slot(c, e->hostname, &slot, err), rc, out);
 	e->from_api = true;
 	e->order = c->next_order;

@@ -2,6 +2,7 @@
 #include "master/ticket_keys_state.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <gnutls/crypto.h>
 #include <jansson.h>
 
+#include "common/file_read.h"
 #include "common/state_file.h"
 
 #define STATE_NAME "ticket-keys"
@@ -60,13 +62,19 @@ int ticket_keys_state_load(const struct tlsd_config *cfg, unsigned char *keys, b
 	char path[4200], mark[65];
 	json_error_t jerr;
 	json_t *doc, *k, *c;
+	struct tlsd_error why = { "" };
+	char *text = NULL;
+	size_t len = 0;
 	int rc = TLSD_OK;
 
 	*found = false;
 	state_path(cfg, path, sizeof(path));
 	if (access(path, F_OK) < 0 && errno == ENOENT)
 		return TLSD_OK;
-	doc = json_load_file(path, 0, &jerr);
+	if (file_read(path, O_NOFOLLOW, &text, &len, &why) < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "stateDir: %s", why.msg);
+	doc = json_loadb(text, len, 0, &jerr);
+	file_read_free(text, len);
 	if (doc == NULL)
 		return tlsd_error_set(err, TLSD_ERR_CONFIG, "stateDir: %s: %s (delete it to start from ticketKeys)",
 				      path, jerr.text);

@@ -88,7 +88,7 @@ test('bad contexts are 400 naming the field and change nothing', async (t) => {
     [{ hostname: 'x.example.com', key: A.key }, /^cert: required with key/],
     [{ hostname: 'x.example.com', key: RSA.key, cert: A.cert }, /key\[0\]: matches no certificate in cert/],
     [{ hostname: 'x.example.com', key: A.key, cert: '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n' }, /^cert\[0\]: /],
-    [{ hostname: 'x.example.com', key: A.key, cert: '/nonexistent/cert.pem' }, /^cert.*: No such file/],
+    [{ hostname: 'x.example.com', key: A.key, cert: '/nonexistent/cert.pem' }, /^a file named in key, cert, ca, pfx or ocsp cannot be used/],
     [{ hostname: 'x.example.com', ...A, extra: 1 }, /^extra: unknown field/],
     [{ hostname: 'keep.example.com', key: RSA.key, cert: A.cert }, /key\[0\]: matches no certificate/],
   ];
