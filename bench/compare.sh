@@ -23,6 +23,19 @@
 #   tkt12x     cross-check, not in the default set: tkt12 with tls_load -q
 #              instead of s_time, to compare the two clients
 #
+# Not in the default set either, the connect family: what a user who opens
+# one connection at a time feels, with tls_load connect (connect, handshake,
+# one BENCH_CONNECT_SIZE-byte echo, close_notify; latency from connect() to
+# the echo's last byte; p50/p90/p99/max, connections per second):
+#
+#   c1full13 c1full12 c1sid12 c1tkt12 c1tkt13 c1full13rsa c1full12rsa
+#              one client process, one connection after another: the
+#              scenarios above (c1sid12: -T, tickets off; c1tkt13: -r)
+#   c16full13 ... c16full12rsa
+#              the same with 16 client processes side by side, meant for
+#              BENCH_WORKERS=2 (handshakes per second under concurrency)
+#   c1, c16    shorthands for the whole family of each
+#
 # tls_load is bench/tls_load.c (OpenSSL's libssl), compiled here with cc
 # into the temporary folder (or $BENCH_TLS_LOAD, a binary built already),
 # for what s_time cannot do: s_time never reads after the handshake, so it
@@ -54,7 +67,11 @@
 #                                     ./tlsd, next to bench/, build-plain/)
 #   BENCH_SERVERS="tlsd tlsd-gnutls node-store haproxy nginx hitch"
 #             (tlsd-gnutls: tlsd with TLSD_SIGNER=gnutls, GnuTLS making the
-#             signatures: tlsd before its OpenSSL signer, in the same run)
+#             signatures: tlsd before its OpenSSL signer, in the same run;
+#             also: tlsd-before, the binary BENCH_TLSD_BEFORE, an older
+#             build measured beside the current one; tlsd-backend and
+#             tlsd-before-backend, either one in proxy mode (--backend)
+#             forwarding to the proxies' echo backend, the proxies' role)
 #   BENCH_SCENARIOS="full13 full12 sid12 tkt12 tkt13 full13rsa full12rsa bulk latency idle"
 #   BENCH_SECONDS=4 BENCH_REPEAT=3 BENCH_CLIENTS=2 BENCH_PIN=auto|off
 #   BENCH_WORKERS=1   workers (or HAProxy threads) per server; above 1 nothing
@@ -62,6 +79,8 @@
 #   BENCH_BULK_CONNS=4 BENCH_BULK_BLOCK=16384 BENCH_BULK_WINDOW=16
 #   BENCH_LAT_CONNS=10 BENCH_LAT_RATE=2000 BENCH_LAT_SIZE=64
 #   BENCH_IDLE_CONNS=1000
+#   BENCH_CONNECT_SIZE=64   bytes echoed per connection in c1*, c16*
+#   BENCH_TLSD_BEFORE=PATH  the tlsd binary of tlsd-before, tlsd-before-backend
 #   BENCH_TLS_LOAD=(compiled from bench/tls_load.c)
 #   BENCH_OUT=bench/results/compare-DATE.json
 #
@@ -83,8 +102,22 @@ if [ -n "$tlsd" ]; then
 	export TLSD
 fi
 all_scenarios="full13 full12 sid12 tkt12 tkt13 full13rsa full12rsa bulk latency idle"
+connect_base="full13 full12 sid12 tkt12 tkt13 full13rsa full12rsa"
+c1_scenarios=$(for b in $connect_base; do printf 'c1%s ' "$b"; done)
+c16_scenarios=$(for b in $connect_base; do printf 'c16%s ' "$b"; done)
 servers=${BENCH_SERVERS:-tlsd tlsd-gnutls node-store haproxy nginx hitch}
-scenarios=${BENCH_SCENARIOS:-$all_scenarios}
+scenarios=
+for s in ${BENCH_SCENARIOS:-$all_scenarios}; do
+	case $s in
+	c1) scenarios+="$c1_scenarios" ;;
+	c16) scenarios+="$c16_scenarios" ;;
+	*) scenarios+="$s " ;;
+	esac
+done
+scenarios=${scenarios% }
+known_scenarios="$all_scenarios tkt12x ${c1_scenarios}${c16_scenarios% }"
+connect_size=${BENCH_CONNECT_SIZE:-64}
+tlsd_before=${BENCH_TLSD_BEFORE:-}
 dur=${BENCH_SECONDS:-4}
 repeat=${BENCH_REPEAT:-3}
 k=${BENCH_CLIENTS:-2}
@@ -116,12 +149,18 @@ whole BENCH_LAT_CONNS "$lat_conns"
 whole BENCH_LAT_RATE "$lat_rate"
 whole BENCH_LAT_SIZE "$lat_size"
 whole BENCH_IDLE_CONNS "$idle_conns"
+whole BENCH_CONNECT_SIZE "$connect_size"
 for s in $scenarios; do
-	case " $all_scenarios tkt12x " in
+	case " $known_scenarios " in
 	*" $s "*) ;;
-	*) echo "compare: unknown scenario $s ($all_scenarios tkt12x)" >&2; exit 2 ;;
+	*) echo "compare: unknown scenario $s ($known_scenarios; c1, c16)" >&2; exit 2 ;;
 	esac
 done
+if [[ " $servers " == *" tlsd-before"* ]]; then
+	[ -n "$tlsd_before" ] && [ -x "$tlsd_before" ] ||
+		{ echo "compare: tlsd-before needs BENCH_TLSD_BEFORE, an executable tlsd (now '${tlsd_before}')" >&2; exit 2; }
+	tlsd_before=$(readlink -f "$tlsd_before")
+fi
 for tool in openssl node awk setsid; do
 	command -v $tool >/dev/null || { echo "compare: $tool not found" >&2; exit 2; }
 done
@@ -168,7 +207,7 @@ kv() { sed -n "s/^.*[[:space:]]$1=\([^[:space:]]*\).*\$/\1/p; s/^$1=\([^[:space:
 # tls_load: compiled from bench/tls_load.c when not given (libssl-dev).
 needs_load=
 for s in $scenarios; do
-	case $s in tkt13|tkt12x|bulk|latency|idle) needs_load=1 ;; esac
+	case $s in tkt13|tkt12x|bulk|latency|idle|c1*) needs_load=1 ;; esac
 done
 if [ -z "$tls_load" ] && [ -n "$needs_load" ]; then
 	if ! cc -O2 -Wall -o "$tmp/tls_load" "$here/tls_load.c" -lssl -lcrypto 2>"$tmp/cc.err"; then
@@ -190,6 +229,8 @@ printf 'openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\nsystem_default = sd\
 
 label() {
 	case $1 in
+	c16*) echo "16 clients, $(label "${1#c16}")" ;;
+	c1*) echo "1 client, $(label "${1#c1}")" ;;
 	full13) echo "full, TLS 1.3" ;; full12) echo "full, TLS 1.2" ;;
 	sid12) echo "session ID, TLS 1.2" ;; tkt12) echo "ticket, TLS 1.2" ;;
 	tkt13) echo "ticket, TLS 1.3" ;; tkt12x) echo "ticket, TLS 1.2 (tls_load)" ;;
@@ -382,8 +423,33 @@ run_idle() {
 	say "  idle run: ${held:-0} held; server RSS $s0 -> $s1 KiB${PEER_BACKEND_PID:+, backend $b0 -> $b1 KiB}"
 }
 
+# run_connect: one tls_load connect run, 1 or 16 client processes, each
+# one connection at a time (connect, handshake, echo, close).
+run_connect() {
+	local n base opts=()
+	case $c in
+	c16*) n=16 base=${c#c16} ;;
+	*) n=1 base=${c#c1} ;;
+	esac
+	case $base in
+	full13|full13rsa) opts=(-V 1.3) ;;
+	full12|full12rsa) opts=(-V 1.2) ;;
+	sid12) opts=(-V 1.2 -r -T) ;;
+	tkt12) opts=(-V 1.2 -r) ;;
+	tkt13) opts=(-V 1.3 -r) ;;
+	esac
+	run_load connect -c "$n" -s "$connect_size" "${opts[@]}"
+	record "client=tls_load" "n=$(kv connections "$f")" "r=$(kv resumed "$f")" "rate=$(kv rate "$f")" \
+		"p50=$(kv p50_us "$f")" "p90=$(kv p90_us "$f")" "p99=$(kv p99_us "$f")" "max=$(kv max_us "$f")" \
+		"load_s=$(kv seconds "$f")" "wall=$wall" "srv=$srv_s" "cli=$(kv cpu_s "$f")" "be=$be_s" \
+		"failed=$failed" "bad_clients=$(kv clients_failed "$f")" "clients=$n" "size=$connect_size"
+	say "  $(label "$c") run: $(kv connections "$f") conns, $(kv rate "$f")/s, $(kv resumed "$f") resumed," \
+		"p50 $(kv p50_us "$f") p99 $(kv p99_us "$f") us, server CPU $(fmt "$(awk -v s="$srv_s" -v w="$wall" 'BEGIN { print 100 * s / w }')")%"
+}
+
 run_once() {
 	case $c in
+	c1*) run_connect ;;
 	bulk) run_bulk ;;
 	latency) run_latency ;;
 	idle) run_idle ;;
@@ -419,6 +485,13 @@ start_server() {
 	# docs/design.md "Signatures"), to show the OpenSSL signer's effect
 	# in the same run.
 	[ "$1" = tlsd-gnutls ] && sname=tlsd envp=(env TLSD_SIGNER=gnutls)
+	# tlsd-before: another tlsd binary (an older build) in the same run;
+	# *-backend: tlsd in proxy mode, forwarding to the proxies' echo backend.
+	case $1 in
+	tlsd-before|tlsd-before-backend) sname=tlsd envp=(env TLSD="$tlsd_before") ;;
+	tlsd-backend) sname=tlsd ;;
+	esac
+	case $1 in tlsd*-backend) key_opt+=(--backend) ;; esac
 	say "== $1: starting with $workers worker(s), $2 certificate"
 	rundir=$tmp/run.$1.$2
 	if ! "${srv_prefix[@]}" "${envp[@]}" "$here/peers/start.sh" "${key_opt[@]}" "$sname" "$workers" "$tmp/certs" "$rundir" >/dev/null 2>"$tmp/start.$1.err"; then
@@ -493,9 +566,10 @@ console.log(JSON.stringify({ date, pinning, workers: +process.env.BENCH_WORKERS_
 	"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" "$(uname -sr)" \
 	"{\"bulk\": {\"connections\": $bulk_conns, \"block\": $bulk_block, \"blocks_in_flight\": $bulk_window, \"suite\": \"$suite\"},
 	  \"latency\": {\"connections\": $lat_conns, \"rate\": $lat_rate, \"size\": $lat_size, \"suite\": \"$suite\"},
-	  \"idle\": {\"connections\": $idle_conns, \"suite\": \"$suite\"}}" >"$meta"
+	  \"idle\": {\"connections\": $idle_conns, \"suite\": \"$suite\"},
+	  \"connect\": {\"size\": $connect_size, \"tlsd_before\": \"${tlsd_before:--}\"}}" >"$meta"
 
-node - "$tmp/runs.tsv" "$tmp/servers.tsv" "$meta" "$out" "$all_scenarios tkt12x" "$scenarios" <<'EOF'
+node - "$tmp/runs.tsv" "$tmp/servers.tsv" "$meta" "$out" "$known_scenarios" "$scenarios" <<'EOF'
 const fs = require('fs');
 const [runsF, serversF, metaF, outF, order, selected] = process.argv.slice(2);
 const labels = {
@@ -503,7 +577,11 @@ const labels = {
   tkt13: 'ticket, TLS 1.3', full13rsa: 'full, TLS 1.3, RSA-2048', full12rsa: 'full, TLS 1.2, RSA-2048',
   tkt12x: 'ticket, TLS 1.2 (tls_load)', bulk: 'bulk echo', latency: 'echo latency', idle: 'idle connections',
 };
-const kindOf = sc => ['bulk', 'latency', 'idle'].includes(sc) ? sc : 'handshake';
+// The connect family: c1<scenario> (one client) and c16<scenario> (16 clients).
+const family = sc => (/^c16/.test(sc) ? 16 : /^c1/.test(sc) ? 1 : 0);
+const baseOf = sc => sc.replace(/^c16|^c1/, '');
+for (const sc of order.split(/\s+/).filter(x => family(x))) labels[sc] = labels[baseOf(sc)];
+const kindOf = sc => (family(sc) ? 'connect' : ['bulk', 'latency', 'idle'].includes(sc) ? sc : 'handshake');
 const lines = f => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map(l => l.split('\t'));
 const num = v => (v !== '' && !isNaN(+v) ? +v : v);
 const stats = v => {
@@ -565,6 +643,24 @@ function loadCommon(rs) {
     runs: strip(rs),
   };
 }
+// connect: per run tls_load's rate and percentiles; the medians over runs.
+function connect(sc, rs) {
+  const n = sum(rs, 'n'), r = sum(rs, 'r');
+  return {
+    client: 'tls_load connect', clients: rs[0].clients, size: rs[0].size,
+    conns_per_s: stats(rs.map(x => +x.rate || 0)),
+    latency_us: { p50: med(rs.map(x => x.p50)), p90: med(rs.map(x => x.p90)), p99: med(rs.map(x => x.p99)),
+      max: med(rs.map(x => x.max)) },
+    connections: n, resumed: r, resumed_share: n ? r / n : 0,
+    server_cpu_pct: med(rs.map(x => 100 * x.srv / x.wall)),
+    client_cpu_pct: med(rs.map(x => 100 * x.cli / x.wall)),
+    backend_cpu_pct: med(rs.map(x => 100 * x.be / x.wall)),
+    server_cpu_us_per_conn: med(rs.map(x => per(1e6 * x.srv, x.n))),
+    failed_clients: sum(rs, 'failed'),
+    ratio_better: family(sc) === 1 ? 'lower' : 'higher',
+    runs: strip(rs),
+  };
+}
 function idle(sc, rs) {
   const x = rs[0], h = x.held;
   return {
@@ -582,8 +678,10 @@ function idle(sc, rs) {
 const figure = {
   handshake: x => x.hs_per_server_cpu_s, bulk: x => x.bytes_per_server_cpu_s,
   latency: x => x.latency_us.p99, idle: x => x.kib_per_conn,
+  // one client: the median latency (lower better); 16: connections/s.
+  connect: x => (x.clients === 1 ? x.latency_us.p50 : x.conns_per_s.median),
 };
-const make = { handshake, bulk, latency, idle };
+const make = { handshake, bulk, latency, idle, connect };
 const sel = selected.split(/\s+/);
 const results = [];
 for (const sc of order.split(/\s+/).filter(s => s && sel.includes(s))) {
@@ -597,6 +695,8 @@ for (const sc of order.split(/\s+/).filter(s => s && sel.includes(s))) {
 for (const x of results) {
   const t = results.find(y => y.server === 'tlsd' && y.scenario === x.scenario), f = figure[kindOf(x.scenario)];
   x.ratio_tlsd_over_peer = t && f(x) > 0 && f(t) != null ? f(t) / f(x) : null;
+  if (kindOf(x.scenario) === 'connect')
+    x.ratio_p99_tlsd_over_peer = t && x.latency_us.p99 > 0 ? t.latency_us.p99 / x.latency_us.p99 : null;
   if (x.scenario === 'latency')
     x.ratio_p50_tlsd_over_peer = t && x.latency_us.p50 > 0 ? t.latency_us.p50 / x.latency_us.p50 : null;
   if (x.scenario === 'idle')
@@ -608,7 +708,7 @@ fs.writeFileSync(outF, JSON.stringify({ ...meta, servers, results }, null, 2) + 
 const f0 = v => (v == null || Number.isNaN(v) ? '-' : Math.round(v).toString());
 const f1 = v => (v == null || Number.isNaN(v) ? '-' : v.toFixed(1));
 const ratio = v => (v == null ? '-' : v.toFixed(2));
-const proxy = x => ['hitch', 'haproxy', 'nginx'].includes(x.server);
+const proxy = x => ['hitch', 'haproxy', 'nginx'].includes(x.server) || x.server.endsWith('-backend');
 const be = x => (proxy(x) ? `${f0(x.backend_cpu_pct)}%` : '-');
 const of = k => results.filter(x => kindOf(x.scenario) === k);
 const p = [];
@@ -679,9 +779,82 @@ if (of('idle').length) {
   p.push('apart (backend KiB/conn); "with backend" compares server + backend. Lower is better: a ratio below 1');
   p.push('means tlsd holds a connection in less memory. One run, on the fresh server (before the other scenarios).', '');
 }
+connectTables(p);
 for (const s of servers) p.push(`- ${s.name}: ${s.version}; session-ID client check (tickets off, s_client): ${s.session_id_client_check}`);
 for (const x of results.filter(y => y.failed_clients)) p.push(`- ${x.server}, ${x.label}: ${x.failed_clients} client run(s) failed`);
 for (const x of results.filter(y => y.closed_early)) p.push(`- ${x.server}, ${x.label}: the server closed ${x.closed_early} connection(s) early`);
 p.push('', `JSON: ${outF}`);
 console.log(p.join('\n'));
+
+// connectTables: the connect family, per family a long table (every
+// figure), two tables with a column per server, and where tlsd is behind.
+function connectTables(p) {
+  const pct = v => `${f0(v)}%`;
+  for (const fam of [1, 16]) {
+    const rs = of('connect').filter(x => x.clients === fam);
+    if (!rs.length) continue;
+    const scs = [...new Set(rs.map(x => x.scenario))], names = [...new Set(rs.map(x => x.server))];
+    const cell = (sc, n, fn) => { const x = rs.find(y => y.scenario === sc && y.server === n); return x ? fn(x) : '-'; };
+    const who = fam === 1 ? 'one client, one connection at a time' : `${fam} clients side by side, each one connection at a time`;
+    p.push(`### Connect, handshake, ${meta.connect.size}-byte echo, close: ${who} (${meta.workers} worker(s))`, '');
+    p.push('| scenario | server | conns/s median (min-max) | resumed | p50 us | p90 us | p99 us | max us | server CPU | client CPU | backend CPU | srv CPU us/conn | tlsd/peer p50 | tlsd/peer p99 | tlsd/peer conns/s |');
+    p.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const x of rs) {
+      const l = x.latency_us, c = x.conns_per_s, t = rs.find(y => y.server === 'tlsd' && y.scenario === x.scenario);
+      const res = baseOf(x.scenario).startsWith('full') ? '-' : `${(100 * x.resumed_share).toFixed(1)}%`;
+      const rp50 = t && l.p50 > 0 ? t.latency_us.p50 / l.p50 : null, rrate = t && c.median > 0 ? t.conns_per_s.median / c.median : null;
+      p.push(`| ${x.label} | ${x.server} | ${f0(c.median)} (${f0(c.min)}-${f0(c.max)}) | ${res} | ${f0(l.p50)} | ${f0(l.p90)} | ${f0(l.p99)} | ${f0(l.max)} | ${pct(x.server_cpu_pct)} | ${pct(x.client_cpu_pct)} | ${be(x)} | ${f0(x.server_cpu_us_per_conn)} | ${ratio(rp50)} | ${ratio(x.ratio_p99_tlsd_over_peer)} | ${ratio(rrate)} |`);
+    }
+    p.push('');
+    const head = `| scenario | ${names.join(' | ')} |`, rule = `|---|${names.map(() => '---:').join('|')}|`;
+    const br = v => (v == null ? '' : ` (${v.toFixed(2)}x)`);
+    const tOf = sc => rs.find(y => y.server === 'tlsd' && y.scenario === sc);
+    if (fam === 1) {
+      p.push('p50 / p99 latency in us (in brackets tlsd/peer of p50; below 1: tlsd answers sooner):', '', head, rule);
+      for (const sc of scs) p.push(`| ${labels[sc]} | ${names.map(n => cell(sc, n, x => `${f0(x.latency_us.p50)} / ${f0(x.latency_us.p99)}${x.server === 'tlsd' ? '' : br(x.ratio_tlsd_over_peer)}`)).join(' | ')} |`);
+      p.push('', 'Connections per second (server CPU / client CPU, % of one core):', '', head, rule);
+      for (const sc of scs) p.push(`| ${labels[sc]} | ${names.map(n => cell(sc, n, x => `${f0(x.conns_per_s.median)} (${pct(x.server_cpu_pct)}/${pct(x.client_cpu_pct)})`)).join(' | ')} |`);
+    } else {
+      p.push('Connections per second (in brackets tlsd/peer; above 1: tlsd completes more):', '', head, rule);
+      for (const sc of scs) p.push(`| ${labels[sc]} | ${names.map(n => cell(sc, n, x => `${f0(x.conns_per_s.median)}${x.server === 'tlsd' ? '' : br(x.ratio_tlsd_over_peer)}`)).join(' | ')} |`);
+      p.push('', 'p50 / p99 latency in us (server CPU / client CPU, % of one core):', '', head, rule);
+      for (const sc of scs) p.push(`| ${labels[sc]} | ${names.map(n => cell(sc, n, x => `${f0(x.latency_us.p50)} / ${f0(x.latency_us.p99)} (${pct(x.server_cpu_pct)}/${pct(x.client_cpu_pct)})`)).join(' | ')} |`);
+    }
+    p.push('');
+    p.push('Latency: from connect() to the last byte of the echo, per connection, nearest rank over the run\'s');
+    p.push('connections (median over the runs). conns/s: connections the clients completed / their timed seconds.');
+    p.push('Resumed scenarios: each client\'s first, untimed, connection makes the session it then offers.');
+    p.push('srv CPU us/conn: the server\'s CPU over the run / connections (for *-backend rows and the proxies the');
+    p.push('echo backend is apart, in backend CPU).', '');
+    behind(p, rs, scs);
+  }
+}
+// behind: every figure where tlsd (echo) is behind the best peer, and
+// tlsd-backend behind the best proxy; and tlsd against tlsd-before.
+function behind(p, rs, scs) {
+  const figs = [['p50', x => x.latency_us.p50, 'lower', ' us'], ['p90', x => x.latency_us.p90, 'lower', ' us'],
+    ['p99', x => x.latency_us.p99, 'lower', ' us'], ['conns/s', x => x.conns_per_s.median, 'higher', '']];
+  const peers = ['node-store', 'node', 'haproxy', 'nginx', 'hitch'], proxies = ['haproxy', 'nginx', 'hitch'];
+  const lines = [], ba = [];
+  for (const sc of scs) {
+    const at = n => rs.find(y => y.scenario === sc && y.server === n);
+    for (const [me, group, what] of [['tlsd', peers, 'peer'], ['tlsd-backend', proxies, 'proxy']]) {
+      const t = at(me), ps = group.map(at).filter(Boolean);
+      if (!t || !ps.length) continue;
+      for (const [fn, f, better, unit] of figs) {
+        const best = ps.reduce((a, b) => ((better === 'lower' ? f(b) < f(a) : f(b) > f(a)) ? b : a));
+        const worse = better === 'lower' ? f(t) > f(best) : f(t) < f(best);
+        if (worse && f(best) > 0)
+          lines.push(`- ${labels[sc]}, ${fn}: ${me} ${f0(f(t))}${unit}, best ${what} ${best.server} ${f0(f(best))}${unit} (${me}/${best.server} ${(f(t) / f(best)).toFixed(2)}x)`);
+      }
+    }
+    for (const [now, old] of [['tlsd', 'tlsd-before'], ['tlsd-backend', 'tlsd-before-backend']]) {
+      const a = at(now), b = at(old);
+      if (a && b) ba.push(`- ${labels[sc]}: ${now} p50 ${f0(a.latency_us.p50)} / p99 ${f0(a.latency_us.p99)} us, ${f0(a.conns_per_s.median)}/s; ${old} ${f0(b.latency_us.p50)} / ${f0(b.latency_us.p99)} us, ${f0(b.conns_per_s.median)}/s (p50 ${ratio(a.latency_us.p50 / b.latency_us.p50)}x, conns/s ${ratio(a.conns_per_s.median / b.conns_per_s.median)}x)`);
+    }
+  }
+  p.push('Where tlsd is behind the best peer (tlsd-backend: the best proxy):', '');
+  p.push(...(lines.length ? lines : ['- nowhere']), '');
+  if (ba.length) p.push('Before and after (the same scenario, the older binary of BENCH_TLSD_BEFORE):', '', ...ba, '');
+}
 EOF

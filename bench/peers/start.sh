@@ -2,11 +2,13 @@
 # start.sh - start one TLS echo server of the side-by-side benchmark on
 # 127.0.0.1 at a free port, in the background, and say where it is.
 #
-#   bench/peers/start.sh [--rsa] [--backend-threads T] NAME WORKERS CERTDIR [RUNDIR]
+#   bench/peers/start.sh [--rsa] [--backend] [--backend-threads T] NAME WORKERS CERTDIR [RUNDIR]
 #
 #   NAME      tlsd | node | node-store | hitch | haproxy | nginx
 #             (node-store: node with the session-ID store of
 #             node-cluster.mjs --session-store)
+#   --backend tlsd only: tlsd in proxy mode (--backend), forwarding to
+#             echo_backend like the proxies, instead of echoing itself
 #   WORKERS   worker processes (tlsd, node, hitch, nginx) or threads (haproxy)
 #   CERTDIR   made by certs.sh (made here if it has no certificates yet):
 #             ecdsa.{key,crt,pem} (ECDSA P-256, the default) and rsa.* (--rsa)
@@ -17,10 +19,10 @@
 # first: the ones whose CPU and memory are the server's). RUNDIR/peer.env has
 # the same and more, as shell assignments (see stop.sh and smoke.sh):
 #   PEER_NAME PEER_VERSION PEER_PORT PEER_PID PEER_PIDS PEER_KEY PEER_WORKERS
-#   PEER_BACKEND_PID PEER_BACKEND_PORT (proxies only) PEER_RUN_DIR
+#   PEER_BACKEND_PID PEER_BACKEND_PORT (proxies, tlsd --backend) PEER_RUN_DIR
 # Stop it with bench/peers/stop.sh NAME (or RUNDIR).
 #
-# Every server echoes: tlsd and node in their own workers; hitch, HAProxy
+# Every server echoes: tlsd (without --backend) and node in their own workers; hitch, HAProxy
 # and nginx forward the decrypted bytes to echo_backend (echo_backend.c, one
 # epoll thread per worker, default; --backend-threads to change), a plain TCP
 # echo on another free port. The configurations, and why, are in
@@ -37,14 +39,16 @@ top=$(cd "$here/../.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$top/bench/lib.sh"
 say() { echo "start.sh: $*" >&2; }
-usage() { say "usage: start.sh [--rsa] [--backend-threads T] NAME WORKERS CERTDIR [RUNDIR]"; exit 2; }
+usage() { say "usage: start.sh [--rsa] [--backend] [--backend-threads T] NAME WORKERS CERTDIR [RUNDIR]"; exit 2; }
 
 key=ecdsa
 bthreads=
+via_backend=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rsa) key=rsa; shift ;;
 	--ecdsa) key=ecdsa; shift ;;
+	--backend) via_backend=1; shift ;;
 	--backend-threads) bthreads=${2:-}; shift 2 ;;
 	--) shift; break ;;
 	-*) usage ;;
@@ -58,6 +62,7 @@ case $workers in ''|*[!0-9]*|0) say "WORKERS must be a whole number > 0"; exit 2
 [ -z "$bthreads" ] && bthreads=$workers
 case $bthreads in ''|*[!0-9]*|0) say "--backend-threads must be a whole number > 0"; exit 2 ;; esac
 case $name in tlsd|node|node-store|hitch|haproxy|nginx) ;; *) say "unknown server '$name' (tlsd node node-store hitch haproxy nginx)"; exit 2 ;; esac
+[ -n "$via_backend" ] && [ "$name" != tlsd ] && { say "--backend is for tlsd (the proxies always have one, node has none)"; exit 2; }
 
 if [ -f "$rundir/peer.env" ]; then
 	# shellcheck disable=SC1091
@@ -189,9 +194,16 @@ tlsd)
 	# (sessionCache.size 20480), tickets with keys the master makes and
 	# gives every worker, Node's cipher list, TLS 1.2 and 1.3. The access
 	# log is off, as in the other servers; so is the control endpoint.
+	# --backend: the proxies' role, forwarding to the same echo backend.
 	echo '{"accessLog": "off"}' >"$rundir/tlsd.json"
+	fwd=()
+	if [ -n "$via_backend" ]; then
+		start_backend
+		fwd=(--backend "127.0.0.1:$backend_port")
+		version="$version, --backend"
+	fi
 	launch "$log" "$tlsd" -c "$rundir/tlsd.json" --listen 127.0.0.1:0 --control off \
-		--state-dir "$rundir/state" --workers "$workers" --key "$keyf" --cert "$crt" --log-level warn
+		--state-dir "$rundir/state" --workers "$workers" --key "$keyf" --cert "$crt" --log-level warn "${fwd[@]}"
 	wait_line "$log" '^ready pid=' "$pid" || fail "no ready line"
 	port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$log")
 	wait_children "$pid" "$workers" || fail "fewer than $workers workers"
