@@ -281,13 +281,34 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- the event loop ---- */
 
+static unsigned mhd_connections(const struct control *ctl)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(ctl->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return info != NULL ? info->num_connections : 0;
+}
+
 /* control_run: let libmicrohttpd work, then wake up again by its timeout
- * (0 when it still has work queued). */
+ * (0 when it still has work queued).
+ *
+ * At its connection limit (or after accept() ran out of descriptors)
+ * libmicrohttpd takes the listening socket out of its epoll set, and puts
+ * it back only at the start of a later turn, once a connection has gone.
+ * Connections go at the end of a turn, and a turn comes only from an
+ * event or a timeout: when the last connections go, there is neither, the
+ * epoll set is empty, and the endpoint is deaf for good. So a turn that
+ * ended connections is followed by another, which re-arms the listening
+ * socket (and accepts what waits on it). */
 static void control_run(struct control *ctl)
 {
 	MHD_UNSIGNED_LONG_LONG ms = 0;
+	unsigned before, after = mhd_connections(ctl);
 
-	MHD_run(ctl->mhd);
+	do {
+		before = after;
+		MHD_run(ctl->mhd);
+		after = mhd_connections(ctl);
+	} while (after < before);
 	ev_timer_stop(ctl->loop, &ctl->timer);
 	if (MHD_get_timeout(ctl->mhd, &ms) == MHD_YES) {
 		ev_timer_set(&ctl->timer, (double)ms / 1000.0, 0.0);
