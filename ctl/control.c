@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -78,7 +79,9 @@ struct control_request {
 
 /* ---- replies ---- */
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_reply *reply)
+/* send_reply: queue <reply>; <close> ends the connection after it (a
+ * request refused before its body was read, or framed ambiguously). */
+static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_reply *reply, bool close)
 {
 	char *text = reply->json ? json_dumps(reply->json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	const char *body = reply->json ? text : (reply->text ? reply->text : "");
@@ -103,6 +106,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				reply->json ? "application/json" : (reply->content_type ? reply->content_type : "text/plain"));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	rc = MHD_queue_response(conn, (unsigned)reply->status, resp);
 	MHD_destroy_response(resp);
 	return rc;
@@ -182,8 +187,6 @@ static void dispatch(struct control *ctl, struct MHD_Connection *conn, const cha
 	bool path_known;
 	const struct route *r;
 
-	if (!gate(ctl, conn, path, method, reply))
-		return;
 	r = find_route(path, method, &path_known, &req.param);
 	if (r == NULL && path_known)
 		api_reply_error(reply, 405, "method_not_allowed", "%s does not take %s", path, method);
@@ -224,6 +227,80 @@ static bool announced_too_large(struct MHD_Connection *conn)
 	return cl != NULL && strtoull(cl, NULL, 10) > CONTROL_BODY_MAX;
 }
 
+struct framing {
+	unsigned content_length;	/* Content-Length fields */
+	unsigned transfer_encoding;	/* Transfer-Encoding fields */
+	bool chunked;			/* the one Transfer-Encoding is "chunked" */
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct framing *f = cls;
+
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		f->content_length++;
+	if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encoding++;
+		f->chunked = value != NULL && strcasecmp(value, "chunked") == 0;
+	}
+	return MHD_YES;
+}
+
+/* framing_ambiguous: the body's end is not told one way. libmicrohttpd
+ * takes Transfer-Encoding over Content-Length, the first of several
+ * Content-Lengths, and reads any other coding to the end of the
+ * connection; a proxy in front may choose differently and see another
+ * request in the body. So: one Content-Length, or one "Transfer-Encoding:
+ * chunked", or neither. */
+static bool framing_ambiguous(struct MHD_Connection *conn)
+{
+	struct framing f = { 0 };
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	if (f.transfer_encoding > 0)
+		return f.content_length > 0 || f.transfer_encoding > 1 || !f.chunked;
+	return f.content_length > 1;
+}
+
+/* refused_early: the answer a request gets from its headers alone, before
+ * any of its body is read; false when it may go on. */
+static bool refused_early(const struct control *ctl, struct MHD_Connection *conn, const char *path,
+			  const char *method, struct api_reply *reply)
+{
+	if (framing_ambiguous(conn)) {
+		api_reply_error(reply, 400, "bad_request",
+				"the body must be framed by one Content-Length or by chunked alone");
+		return true;
+	}
+	if (!gate(ctl, conn, path, method, reply))
+		return true;
+	if (announced_too_large(conn)) {
+		api_reply_error(reply, 413, "payload_too_large", "body: over %d bytes", CONTROL_BODY_MAX);
+		return true;
+	}
+	return false;
+}
+
+/* on_headers: the first call for a request, its headers complete and no
+ * byte of its body read yet: refuse now, or get ready for the body. */
+static enum MHD_Result on_headers(struct control *ctl, struct MHD_Connection *conn, const char *url,
+				  const char *method, void **req_cls)
+{
+	struct control_request *cr = calloc(1, sizeof(*cr));
+	struct api_reply reply = { 0 };
+	enum MHD_Result rc;
+
+	if (cr == NULL)
+		return MHD_NO;
+	*req_cls = cr;
+	if (!refused_early(ctl, conn, url, method, &reply))
+		return MHD_YES;
+	log_debug("control: %s %s -> %d (from the headers)", method, url, reply.status);
+	rc = send_reply(conn, &reply, true);
+	api_reply_free(&reply);
+	return rc;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **req_cls)
@@ -233,15 +310,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct api_reply reply = { 0 };
 	enum MHD_Result rc;
 
-	if (cr == NULL) {
-		cr = calloc(1, sizeof(*cr));
-		if (cr == NULL)
-			return MHD_NO;
-		*req_cls = cr;
-		if (!announced_too_large(conn))
-			return MHD_YES;
-		cr->too_large = true;
-	} else if (*upload_data_size > 0) {
+	if (cr == NULL)
+		return on_headers(ctl, conn, url, method, req_cls);
+	if (*upload_data_size > 0) {
 		bool ok = append_body(cr, upload_data, *upload_data_size);
 
 		*upload_data_size = 0;
@@ -250,7 +321,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	dispatch(ctl, conn, url, method, cr, &reply);
 	log_debug("control: %s %s -> %d", method, url, reply.status);
 	cr->stop_after = reply.stop_after && reply.status < 300;
-	rc = send_reply(conn, &reply);
+	rc = send_reply(conn, &reply, false);
 	api_reply_free(&reply);
 	return rc;
 }
