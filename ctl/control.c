@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -27,8 +28,15 @@
 #include "ctl/api_ticket_keys.h"
 #include "ctl/control_auth.h"
 
-#define CONTROL_CONNECTIONS_MAX 64
-#define CONTROL_IDLE_TIMEOUT_S 30
+/* Limits against clients that hold connections. Every client of a
+ * loopback endpoint is a local process, often all 127.0.0.1, so the
+ * per-address limit alone protects nothing: the deadline does, and the
+ * reserve lets a newcomer in while the slots are held (see
+ * docs/control-api.md, "Limits"). */
+#define CONTROL_CONNECTIONS_MAX 64	/* libmicrohttpd's hard limit, all clients */
+#define CONTROL_PER_IP_MAX 32		/* libmicrohttpd's hard limit, one address */
+#define CONTROL_RESERVE 4		/* slots kept free under both limits */
+#define CONTROL_DEADLINE_S 10.0		/* to send a whole request, and take its answer */
 #define CONTROL_BACKLOG 64
 
 struct route {
@@ -56,12 +64,27 @@ static const struct route routes[] = {
 	{ "/v1/contexts/", "DELETE", api_contexts_remove, false },	/* + hostname */
 };
 
+/* One open connection, on the control's list while its deadline runs.
+ * The list is oldest first: a connection joins the tail when accepted and
+ * again each time an exchange completes, so the head is the next to
+ * expire and the first to go when a newcomer needs its slot. */
+struct control_conn {
+	struct control_conn *prev, *next;
+	int fd;
+	ev_tstamp since;	/* accepted, or its last answer went out */
+	bool listed;		/* false once cut: on its way out */
+	struct sockaddr_storage peer;
+};
+
 struct control {
 	struct api_env env;
 	struct ev_loop *loop;
 	struct MHD_Daemon *mhd;
 	ev_io io;
 	ev_timer timer;
+	ev_timer deadline;
+	struct control_conn *head, *tail;
+	unsigned listed;	/* connections on the list */
 	int fd;
 	bool tcp;		/* token required */
 	char token[CONTROL_TOKEN_MAX];
@@ -111,6 +134,168 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_
 	rc = MHD_queue_response(conn, (unsigned)reply->status, resp);
 	MHD_destroy_response(resp);
 	return rc;
+}
+
+/* ---- connections: the deadline and the reserve ---- */
+
+static void conn_list(struct control *ctl, struct control_conn *cc)
+{
+	cc->since = ev_now(ctl->loop);
+	cc->prev = ctl->tail;
+	cc->next = NULL;
+	if (ctl->tail != NULL)
+		ctl->tail->next = cc;
+	else
+		ctl->head = cc;
+	ctl->tail = cc;
+	cc->listed = true;
+	ctl->listed++;
+}
+
+static void conn_unlist(struct control *ctl, struct control_conn *cc)
+{
+	if (!cc->listed)
+		return;
+	if (cc->prev != NULL)
+		cc->prev->next = cc->next;
+	else
+		ctl->head = cc->next;
+	if (cc->next != NULL)
+		cc->next->prev = cc->prev;
+	else
+		ctl->tail = cc->prev;
+	cc->prev = cc->next = NULL;
+	cc->listed = false;
+	ctl->listed--;
+}
+
+/* conn_cut: end <cc> from outside libmicrohttpd. shutdown() leaves the
+ * descriptor to libmicrohttpd, which sees end-of-file on its next turn
+ * and closes the connection (reporting it CLOSED) the usual way. */
+static void conn_cut(struct control *ctl, struct control_conn *cc, const char *why)
+{
+	log_debug("control: closing a connection: %s", why);
+	conn_unlist(ctl, cc);
+	shutdown(cc->fd, SHUT_RDWR);
+}
+
+static void deadline_arm(struct control *ctl)
+{
+	ev_timer_stop(ctl->loop, &ctl->deadline);
+	if (ctl->head == NULL)
+		return;
+	ev_timer_set(&ctl->deadline, ctl->head->since + CONTROL_DEADLINE_S - ev_now(ctl->loop), 0.0);
+	ev_timer_start(ctl->loop, &ctl->deadline);
+}
+
+static void on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *ctl = w->data;
+
+	while (ctl->head != NULL && ctl->head->since + CONTROL_DEADLINE_S <= ev_now(loop))
+		conn_cut(ctl, ctl->head, "request deadline passed");
+	deadline_arm(ctl);
+}
+
+/* same_peer: both from one IP address (any port); other families never
+ * match. */
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+	return false;
+}
+
+/* make_room: the newcomer <cc> keeps CONTROL_RESERVE slots free under
+ * both limits by cutting the oldest connection (all clients, then those
+ * from its address). The oldest is the one furthest into its deadline:
+ * a legitimate exchange takes milliseconds, a held one never ends. */
+static void make_room(struct control *ctl, struct control_conn *cc)
+{
+	struct control_conn *oldest = NULL;
+	unsigned same = 0;
+
+	if (ctl->listed > CONTROL_CONNECTIONS_MAX - CONTROL_RESERVE && ctl->head != cc)
+		conn_cut(ctl, ctl->head, "connection limit: making room for a newcomer");
+	for (struct control_conn *p = ctl->head; p != NULL; p = p->next) {
+		if (!same_peer(&p->peer, &cc->peer))
+			continue;
+		if (oldest == NULL)
+			oldest = p;
+		same++;
+	}
+	if (same > CONTROL_PER_IP_MAX - CONTROL_RESERVE && oldest != cc)
+		conn_cut(ctl, oldest, "per-address limit: making room for a newcomer");
+}
+
+/* peer_copy: an IPv4 or IPv6 address, kept; any other stays AF_UNSPEC
+ * (a unix socket: no per-address limit). */
+static void peer_copy(struct sockaddr_storage *to, const struct sockaddr *from)
+{
+	if (from->sa_family == AF_INET)
+		memcpy(to, from, sizeof(struct sockaddr_in));
+	else if (from->sa_family == AF_INET6)
+		memcpy(to, from, sizeof(struct sockaddr_in6));
+}
+
+static void conn_start(struct control *ctl, struct MHD_Connection *conn, void **socket_context)
+{
+	const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	struct control_conn *cc = calloc(1, sizeof(*cc));
+
+	if (cc == NULL || fd == NULL) {
+		if (fd != NULL)
+			shutdown(fd->connect_fd, SHUT_RDWR);	/* untracked: refused */
+		free(cc);
+		return;
+	}
+	cc->fd = fd->connect_fd;
+	if (addr != NULL && addr->client_addr != NULL)
+		peer_copy(&cc->peer, addr->client_addr);
+	conn_list(ctl, cc);
+	*socket_context = cc;
+	make_room(ctl, cc);
+	deadline_arm(ctl);
+}
+
+/* conn_restart: an exchange on <conn> completed; its deadline starts over
+ * for the next request (unless it was cut meanwhile). */
+static void conn_restart(struct control *ctl, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct control_conn *cc = info != NULL ? info->socket_context : NULL;
+
+	if (cc == NULL || !cc->listed)
+		return;
+	conn_unlist(ctl, cc);
+	conn_list(ctl, cc);
+	deadline_arm(ctl);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct control *ctl = cls;
+	struct control_conn *cc = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		conn_start(ctl, conn, socket_context);
+		return;
+	}
+	if (cc == NULL)
+		return;
+	conn_unlist(ctl, cc);
+	free(cc);
+	*socket_context = NULL;
+	deadline_arm(ctl);
 }
 
 /* ---- routing and the gate ---- */
@@ -331,6 +516,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
 	struct control_request *cr = *req_cls;
 
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		conn_restart(cls, conn);
 	if (cr == NULL)
 		return;
 	/* The master's one graceful stop, SIGTERM's, once the 202 is out. */
@@ -463,11 +650,13 @@ static int start_mhd(struct control *ctl, struct tlsd_error *err)
 	const union MHD_DaemonInfo *info;
 
 	ctl->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, ctl,
+				    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, ctl,
 				    MHD_OPTION_LISTEN_SOCKET, ctl->fd,
 				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, ctl,
+				    MHD_OPTION_NOTIFY_CONNECTION, on_connection, ctl,
 				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONTROL_CONNECTIONS_MAX,
-				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONTROL_IDLE_TIMEOUT_S,
-				    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, ctl,
+				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONTROL_PER_IP_MAX,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONTROL_DEADLINE_S,
 				    MHD_OPTION_END);
 	if (ctl->mhd == NULL)
 		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "control.listen: %s: libmicrohttpd did not start",
@@ -480,6 +669,8 @@ static int start_mhd(struct control *ctl, struct tlsd_error *err)
 	ctl->io.data = ctl;
 	ev_init(&ctl->timer, on_timer);
 	ctl->timer.data = ctl;
+	ev_init(&ctl->deadline, on_deadline);
+	ctl->deadline.data = ctl;
 	ev_io_start(ctl->loop, &ctl->io);
 	return TLSD_OK;
 }
@@ -529,7 +720,8 @@ void control_close(struct control *ctl)
 	if (ctl->mhd != NULL) {
 		ev_io_stop(ctl->loop, &ctl->io);
 		ev_timer_stop(ctl->loop, &ctl->timer);
-		MHD_stop_daemon(ctl->mhd);
+		MHD_stop_daemon(ctl->mhd);	/* reports every connection CLOSED */
+		ev_timer_stop(ctl->loop, &ctl->deadline);
 	}
 	if (ctl->fd >= 0)
 		close(ctl->fd);
