@@ -102,9 +102,9 @@ struct control_request {
 
 /* ---- replies ---- */
 
-/* send_reply: queue <reply>; <close> ends the connection after it (a
+/* send_reply: queue <reply>; <close_after> ends the connection after it (a
  * request refused before its body was read, or framed ambiguously). */
-static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_reply *reply, bool close)
+static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_reply *reply, bool close_after)
 {
 	char *text = reply->json ? json_dumps(reply->json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	const char *body = reply->json ? text : (reply->text ? reply->text : "");
@@ -129,7 +129,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				reply->json ? "application/json" : (reply->content_type ? reply->content_type : "text/plain"));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (close)
+	if (close_after)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	rc = MHD_queue_response(conn, (unsigned)reply->status, resp);
 	MHD_destroy_response(resp);
