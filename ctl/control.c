@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,8 +28,15 @@
 #include "ctl/api_ticket_keys.h"
 #include "ctl/control_auth.h"
 
-#define CONTROL_CONNECTIONS_MAX 64
-#define CONTROL_IDLE_TIMEOUT_S 30
+/* Limits against clients that hold connections. Every client of a
+ * loopback endpoint is a local process, often all 127.0.0.1, so the
+ * per-address limit alone protects nothing: the deadline does, and the
+ * reserve lets a newcomer in while the slots are held (see
+ * docs/control-api.md, "Limits"). */
+#define CONTROL_CONNECTIONS_MAX 64	/* libmicrohttpd's hard limit, all clients */
+#define CONTROL_PER_IP_MAX 32		/* libmicrohttpd's hard limit, one address */
+#define CONTROL_RESERVE 4		/* slots kept free under both limits */
+#define CONTROL_DEADLINE_S 10.0		/* to send a whole request, and take its answer */
 #define CONTROL_BACKLOG 64
 
 struct route {
@@ -55,12 +64,27 @@ static const struct route routes[] = {
 	{ "/v1/contexts/", "DELETE", api_contexts_remove, false },	/* + hostname */
 };
 
+/* One open connection, on the control's list while its deadline runs.
+ * The list is oldest first: a connection joins the tail when accepted and
+ * again each time an exchange completes, so the head is the next to
+ * expire and the first to go when a newcomer needs its slot. */
+struct control_conn {
+	struct control_conn *prev, *next;
+	int fd;
+	ev_tstamp since;	/* accepted, or its last answer went out */
+	bool listed;		/* false once cut: on its way out */
+	struct sockaddr_storage peer;
+};
+
 struct control {
 	struct api_env env;
 	struct ev_loop *loop;
 	struct MHD_Daemon *mhd;
 	ev_io io;
 	ev_timer timer;
+	ev_timer deadline;
+	struct control_conn *head, *tail;
+	unsigned listed;	/* connections on the list */
 	int fd;
 	bool tcp;		/* token required */
 	char token[CONTROL_TOKEN_MAX];
@@ -78,7 +102,9 @@ struct control_request {
 
 /* ---- replies ---- */
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_reply *reply)
+/* send_reply: queue <reply>; <close_after> ends the connection after it (a
+ * request refused before its body was read, or framed ambiguously). */
+static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_reply *reply, bool close_after)
 {
 	char *text = reply->json ? json_dumps(reply->json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	const char *body = reply->json ? text : (reply->text ? reply->text : "");
@@ -103,9 +129,173 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				reply->json ? "application/json" : (reply->content_type ? reply->content_type : "text/plain"));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (close_after)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	rc = MHD_queue_response(conn, (unsigned)reply->status, resp);
 	MHD_destroy_response(resp);
 	return rc;
+}
+
+/* ---- connections: the deadline and the reserve ---- */
+
+static void conn_list(struct control *ctl, struct control_conn *cc)
+{
+	cc->since = ev_now(ctl->loop);
+	cc->prev = ctl->tail;
+	cc->next = NULL;
+	if (ctl->tail != NULL)
+		ctl->tail->next = cc;
+	else
+		ctl->head = cc;
+	ctl->tail = cc;
+	cc->listed = true;
+	ctl->listed++;
+}
+
+static void conn_unlist(struct control *ctl, struct control_conn *cc)
+{
+	if (!cc->listed)
+		return;
+	if (cc->prev != NULL)
+		cc->prev->next = cc->next;
+	else
+		ctl->head = cc->next;
+	if (cc->next != NULL)
+		cc->next->prev = cc->prev;
+	else
+		ctl->tail = cc->prev;
+	cc->prev = cc->next = NULL;
+	cc->listed = false;
+	ctl->listed--;
+}
+
+/* conn_cut: end <cc> from outside libmicrohttpd. shutdown() leaves the
+ * descriptor to libmicrohttpd, which sees end-of-file on its next turn
+ * and closes the connection (reporting it CLOSED) the usual way. */
+static void conn_cut(struct control *ctl, struct control_conn *cc, const char *why)
+{
+	log_debug("control: closing a connection: %s", why);
+	conn_unlist(ctl, cc);
+	shutdown(cc->fd, SHUT_RDWR);
+}
+
+static void deadline_arm(struct control *ctl)
+{
+	ev_timer_stop(ctl->loop, &ctl->deadline);
+	if (ctl->head == NULL)
+		return;
+	ev_timer_set(&ctl->deadline, ctl->head->since + CONTROL_DEADLINE_S - ev_now(ctl->loop), 0.0);
+	ev_timer_start(ctl->loop, &ctl->deadline);
+}
+
+static void on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *ctl = w->data;
+
+	while (ctl->head != NULL && ctl->head->since + CONTROL_DEADLINE_S <= ev_now(loop))
+		conn_cut(ctl, ctl->head, "request deadline passed");
+	deadline_arm(ctl);
+}
+
+/* same_peer: both from one IP address (any port); other families never
+ * match. */
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+	return false;
+}
+
+/* make_room: the newcomer <cc> keeps CONTROL_RESERVE slots free under
+ * both limits by cutting the oldest connection (all clients, then those
+ * from its address). The oldest is the one furthest into its deadline:
+ * a legitimate exchange takes milliseconds, a held one never ends. */
+static void make_room(struct control *ctl, struct control_conn *cc)
+{
+	struct control_conn *oldest = NULL;
+	unsigned same = 0;
+
+	if (ctl->listed > CONTROL_CONNECTIONS_MAX - CONTROL_RESERVE && ctl->head != cc)
+		conn_cut(ctl, ctl->head, "connection limit: making room for a newcomer");
+	for (struct control_conn *p = ctl->head; p != NULL; p = p->next) {
+		if (!same_peer(&p->peer, &cc->peer))
+			continue;
+		if (oldest == NULL)
+			oldest = p;
+		same++;
+	}
+	if (same > CONTROL_PER_IP_MAX - CONTROL_RESERVE && oldest != cc)
+		conn_cut(ctl, oldest, "per-address limit: making room for a newcomer");
+}
+
+/* peer_copy: an IPv4 or IPv6 address, kept; any other stays AF_UNSPEC
+ * (a unix socket: no per-address limit). */
+static void peer_copy(struct sockaddr_storage *to, const struct sockaddr *from)
+{
+	if (from->sa_family == AF_INET)
+		memcpy(to, from, sizeof(struct sockaddr_in));
+	else if (from->sa_family == AF_INET6)
+		memcpy(to, from, sizeof(struct sockaddr_in6));
+}
+
+static void conn_start(struct control *ctl, struct MHD_Connection *conn, void **socket_context)
+{
+	const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	struct control_conn *cc = calloc(1, sizeof(*cc));
+
+	if (cc == NULL || fd == NULL) {
+		if (fd != NULL)
+			shutdown(fd->connect_fd, SHUT_RDWR);	/* untracked: refused */
+		free(cc);
+		return;
+	}
+	cc->fd = fd->connect_fd;
+	if (addr != NULL && addr->client_addr != NULL)
+		peer_copy(&cc->peer, addr->client_addr);
+	conn_list(ctl, cc);
+	*socket_context = cc;
+	make_room(ctl, cc);
+	deadline_arm(ctl);
+}
+
+/* conn_restart: an exchange on <conn> completed; its deadline starts over
+ * for the next request (unless it was cut meanwhile). */
+static void conn_restart(struct control *ctl, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct control_conn *cc = info != NULL ? info->socket_context : NULL;
+
+	if (cc == NULL || !cc->listed)
+		return;
+	conn_unlist(ctl, cc);
+	conn_list(ctl, cc);
+	deadline_arm(ctl);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct control *ctl = cls;
+	struct control_conn *cc = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		conn_start(ctl, conn, socket_context);
+		return;
+	}
+	if (cc == NULL)
+		return;
+	conn_unlist(ctl, cc);
+	free(cc);
+	*socket_context = NULL;
+	deadline_arm(ctl);
 }
 
 /* ---- routing and the gate ---- */
@@ -182,8 +372,6 @@ static void dispatch(struct control *ctl, struct MHD_Connection *conn, const cha
 	bool path_known;
 	const struct route *r;
 
-	if (!gate(ctl, conn, path, method, reply))
-		return;
 	r = find_route(path, method, &path_known, &req.param);
 	if (r == NULL && path_known)
 		api_reply_error(reply, 405, "method_not_allowed", "%s does not take %s", path, method);
@@ -224,6 +412,80 @@ static bool announced_too_large(struct MHD_Connection *conn)
 	return cl != NULL && strtoull(cl, NULL, 10) > CONTROL_BODY_MAX;
 }
 
+struct framing {
+	unsigned content_length;	/* Content-Length fields */
+	unsigned transfer_encoding;	/* Transfer-Encoding fields */
+	bool chunked;			/* the one Transfer-Encoding is "chunked" */
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct framing *f = cls;
+
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		f->content_length++;
+	if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encoding++;
+		f->chunked = value != NULL && strcasecmp(value, "chunked") == 0;
+	}
+	return MHD_YES;
+}
+
+/* framing_ambiguous: the body's end is not told one way. libmicrohttpd
+ * takes Transfer-Encoding over Content-Length, the first of several
+ * Content-Lengths, and reads any other coding to the end of the
+ * connection; a proxy in front may choose differently and see another
+ * request in the body. So: one Content-Length, or one "Transfer-Encoding:
+ * chunked", or neither. */
+static bool framing_ambiguous(struct MHD_Connection *conn)
+{
+	struct framing f = { 0 };
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	if (f.transfer_encoding > 0)
+		return f.content_length > 0 || f.transfer_encoding > 1 || !f.chunked;
+	return f.content_length > 1;
+}
+
+/* refused_early: the answer a request gets from its headers alone, before
+ * any of its body is read; false when it may go on. */
+static bool refused_early(const struct control *ctl, struct MHD_Connection *conn, const char *path,
+			  const char *method, struct api_reply *reply)
+{
+	if (framing_ambiguous(conn)) {
+		api_reply_error(reply, 400, "bad_request",
+				"the body must be framed by one Content-Length or by chunked alone");
+		return true;
+	}
+	if (!gate(ctl, conn, path, method, reply))
+		return true;
+	if (announced_too_large(conn)) {
+		api_reply_error(reply, 413, "payload_too_large", "body: over %d bytes", CONTROL_BODY_MAX);
+		return true;
+	}
+	return false;
+}
+
+/* on_headers: the first call for a request, its headers complete and no
+ * byte of its body read yet: refuse now, or get ready for the body. */
+static enum MHD_Result on_headers(struct control *ctl, struct MHD_Connection *conn, const char *url,
+				  const char *method, void **req_cls)
+{
+	struct control_request *cr = calloc(1, sizeof(*cr));
+	struct api_reply reply = { 0 };
+	enum MHD_Result rc;
+
+	if (cr == NULL)
+		return MHD_NO;
+	*req_cls = cr;
+	if (!refused_early(ctl, conn, url, method, &reply))
+		return MHD_YES;
+	log_debug("control: %s %s -> %d (from the headers)", method, url, reply.status);
+	rc = send_reply(conn, &reply, true);
+	api_reply_free(&reply);
+	return rc;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **req_cls)
@@ -233,15 +495,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct api_reply reply = { 0 };
 	enum MHD_Result rc;
 
-	if (cr == NULL) {
-		cr = calloc(1, sizeof(*cr));
-		if (cr == NULL)
-			return MHD_NO;
-		*req_cls = cr;
-		if (!announced_too_large(conn))
-			return MHD_YES;
-		cr->too_large = true;
-	} else if (*upload_data_size > 0) {
+	if (cr == NULL)
+		return on_headers(ctl, conn, url, method, req_cls);
+	if (*upload_data_size > 0) {
 		bool ok = append_body(cr, upload_data, *upload_data_size);
 
 		*upload_data_size = 0;
@@ -250,7 +506,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	dispatch(ctl, conn, url, method, cr, &reply);
 	log_debug("control: %s %s -> %d", method, url, reply.status);
 	cr->stop_after = reply.stop_after && reply.status < 300;
-	rc = send_reply(conn, &reply);
+	rc = send_reply(conn, &reply, false);
 	api_reply_free(&reply);
 	return rc;
 }
@@ -260,6 +516,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
 	struct control_request *cr = *req_cls;
 
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		conn_restart(cls, conn);
 	if (cr == NULL)
 		return;
 	/* The master's one graceful stop, SIGTERM's, once the 202 is out. */
@@ -281,13 +539,34 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- the event loop ---- */
 
+static unsigned mhd_connections(const struct control *ctl)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(ctl->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return info != NULL ? info->num_connections : 0;
+}
+
 /* control_run: let libmicrohttpd work, then wake up again by its timeout
- * (0 when it still has work queued). */
+ * (0 when it still has work queued).
+ *
+ * At its connection limit (or after accept() ran out of descriptors)
+ * libmicrohttpd takes the listening socket out of its epoll set, and puts
+ * it back only at the start of a later turn, once a connection has gone.
+ * Connections go at the end of a turn, and a turn comes only from an
+ * event or a timeout: when the last connections go, there is neither, the
+ * epoll set is empty, and the endpoint is deaf for good. So a turn that
+ * ended connections is followed by another, which re-arms the listening
+ * socket (and accepts what waits on it). */
 static void control_run(struct control *ctl)
 {
 	MHD_UNSIGNED_LONG_LONG ms = 0;
+	unsigned before, after = mhd_connections(ctl);
 
-	MHD_run(ctl->mhd);
+	do {
+		before = after;
+		MHD_run(ctl->mhd);
+		after = mhd_connections(ctl);
+	} while (after < before);
 	ev_timer_stop(ctl->loop, &ctl->timer);
 	if (MHD_get_timeout(ctl->mhd, &ms) == MHD_YES) {
 		ev_timer_set(&ctl->timer, (double)ms / 1000.0, 0.0);
@@ -371,11 +650,13 @@ static int start_mhd(struct control *ctl, struct tlsd_error *err)
 	const union MHD_DaemonInfo *info;
 
 	ctl->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, ctl,
+				    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, ctl,
 				    MHD_OPTION_LISTEN_SOCKET, ctl->fd,
 				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, ctl,
+				    MHD_OPTION_NOTIFY_CONNECTION, on_connection, ctl,
 				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONTROL_CONNECTIONS_MAX,
-				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONTROL_IDLE_TIMEOUT_S,
-				    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, ctl,
+				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONTROL_PER_IP_MAX,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONTROL_DEADLINE_S,
 				    MHD_OPTION_END);
 	if (ctl->mhd == NULL)
 		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "control.listen: %s: libmicrohttpd did not start",
@@ -388,6 +669,8 @@ static int start_mhd(struct control *ctl, struct tlsd_error *err)
 	ctl->io.data = ctl;
 	ev_init(&ctl->timer, on_timer);
 	ctl->timer.data = ctl;
+	ev_init(&ctl->deadline, on_deadline);
+	ctl->deadline.data = ctl;
 	ev_io_start(ctl->loop, &ctl->io);
 	return TLSD_OK;
 }
@@ -437,7 +720,8 @@ void control_close(struct control *ctl)
 	if (ctl->mhd != NULL) {
 		ev_io_stop(ctl->loop, &ctl->io);
 		ev_timer_stop(ctl->loop, &ctl->timer);
-		MHD_stop_daemon(ctl->mhd);
+		MHD_stop_daemon(ctl->mhd);	/* reports every connection CLOSED */
+		ev_timer_stop(ctl->loop, &ctl->deadline);
 	}
 	if (ctl->fd >= 0)
 		close(ctl->fd);
