@@ -825,7 +825,8 @@ function connectTables(p) {
     p.push('connections (median over the runs). conns/s: connections the clients completed / their timed seconds.');
     p.push('Resumed scenarios: each client\'s first, untimed, connection makes the session it then offers.');
     p.push('srv CPU us/conn: the server\'s CPU over the run / connections (for *-backend rows and the proxies the');
-    p.push('echo backend is apart, in backend CPU).', '');
+    p.push('echo backend is apart, in backend CPU). tlsd/peer of p50 and p99: below 1, tlsd answered sooner;');
+    p.push('of conns/s: above 1, tlsd completed more.', '');
     behind(p, rs, scs);
   }
 }
