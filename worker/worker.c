@@ -2,6 +2,7 @@
 #include "worker/worker.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +25,12 @@
  * try: the pending connection stays in the listen queue instead of waking
  * the loop again at once (a busy loop, and a log line per try). */
 #define ACCEPT_PAUSE_S 0.25
+
+/* After a burst, the allocator keeps the pages the connections used: once
+ * the open count fell below half its peak (of at least TRIM_PEAK_MIN), the
+ * free memory goes back to the system TRIM_DELAY_S later (malloc_trim). */
+#define TRIM_PEAK_MIN 64
+#define TRIM_DELAY_S 1.0
 
 /* One episode of accept failures for want of resources. */
 struct accept_pause {
@@ -48,7 +55,29 @@ struct worker {
 	struct ticket_key_copy ticket_key;	/* what new sessions get */
 	struct sni_map *sni;			/* SNI contexts, as of the last accept */
 	struct accept_pause pause;
+	size_t peak_conns;			/* most open since the last trim */
+	ev_timer trim_timer;
 };
+
+static void worker_on_trim(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker *w = t->data;
+
+	malloc_trim(0);
+	w->peak_conns = w->n_conns;
+}
+
+/* worker_note_open_count: follow the peak; schedule a trim after a burst. */
+static void worker_note_open_count(struct worker *w)
+{
+	if (w->n_conns > w->peak_conns)
+		w->peak_conns = w->n_conns;
+	if (w->peak_conns >= TRIM_PEAK_MIN && w->n_conns * 2 < w->peak_conns &&
+	    !ev_is_active(&w->trim_timer)) {
+		ev_timer_set(&w->trim_timer, TRIM_DELAY_S, 0.0);
+		ev_timer_start(w->loop, &w->trim_timer);
+	}
+}
 
 static void worker_on_conn_closed(struct conn_env *env, struct conn *c)
 {
@@ -56,6 +85,7 @@ static void worker_on_conn_closed(struct conn_env *env, struct conn *c)
 
 	conn_list_unlink(&w->conns, c);
 	w->n_conns--;
+	worker_note_open_count(w);
 	cluster_stats_release(env->stats, env->slot);
 	if (w->draining && w->n_conns == 0)
 		ev_break(w->loop, EVBREAK_ALL);
@@ -151,6 +181,7 @@ static void worker_accept_one(struct worker *w, int listen_fd, bool *again)
 	}
 	conn_list_link(&w->conns, c);
 	w->n_conns++;
+	worker_note_open_count(w);
 }
 
 static void worker_on_accept(struct ev_loop *loop, ev_io *io, int revents)
@@ -274,6 +305,8 @@ static int worker_init(struct worker *w, const struct worker_setup *setup)
 	w->env.loop = w->loop;
 	ev_init(&w->pause.timer, worker_on_accept_pause_end);
 	w->pause.timer.data = w;
+	ev_init(&w->trim_timer, worker_on_trim);
+	w->trim_timer.data = w;
 	GUARD(worker_watch_listeners(w));
 	worker_watch_signals(w);
 	return TLSD_OK;

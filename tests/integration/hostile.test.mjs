@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import {
-  test, startTlsd, ecCreds, rsaCreds, connectTls, connectTcp, echo, sha256, rssKiB, sleep, waitFor, ms,
+  test, startTlsd, ecCreds, rsaCreds, connectTls, connectTcp, echo, sha256, rssKiB, sleep, waitFor, ms, SLOW,
 } from './lib.mjs';
 
 // ---------------------------------------------------------- maxSendFragment
@@ -141,3 +141,29 @@ test('out of descriptors: the worker pauses accepting instead of spinning, and g
     return ok;
   }, ms(5000), 'a TLS echo after the descriptors came back');
 });
+
+// ------------------------------------------------------- memory after a burst
+
+test('after a burst of idle connections closes, the worker gives its memory back',
+  { skip: SLOW > 1 && 'the sanitizers\' allocator keeps freed memory by design' }, async (t) => {
+    const d = await startTlsd({ t, config: ecCreds(), workers: 1 });
+    const [w] = d.workerPids();
+    const warm = await d.connect();
+    await echo(warm, 'x');
+    warm.destroy();
+    await sleep(200);
+    const before = rssKiB(w);
+    const socks = [];
+    for (let i = 0; i < 400; i++) {
+      const s = await connectTls(d.port);
+      await echo(s, 'x');
+      socks.push(s);
+    }
+    const held = rssKiB(w);
+    socks.forEach((s) => s.destroy());
+    const grown = held - before;
+    assert.ok(grown > 2048, `400 connections grew the worker by ${grown} KiB (the test needs a visible burst)`);
+    // The trim runs 1 s after the count fell below half its peak.
+    await waitFor(() => rssKiB(w) - before < grown / 2, ms(5000),
+      `RSS back below half the burst (before ${before} KiB, held ${held} KiB, now ${rssKiB(w)} KiB)`, 200);
+  });
