@@ -1021,6 +1021,9 @@ static const struct field top_fields[] = {
 	{ .key = "control", .kind = K_OBJECT, .parse = f_members, .members = control_fields },
 	{ .key = "stateDir", .kind = K_STRING, .parse = f_path, .offset = CFG(state_dir) },
 	{ .key = "accessLog", .kind = K_STRING, .parse = f_access_log, .offset = CFG(access_log) },
+	{ .key = "user", .kind = K_STRING, .parse = f_str, .offset = CFG(user), .min = 1, .max = 256 },
+	{ .key = "group", .kind = K_STRING, .parse = f_str, .offset = CFG(group), .min = 1, .max = 256 },
+	{ .key = "pidFile", .kind = K_STRING, .parse = f_path, .offset = CFG(pid_file) },
 	{ .key = "logFormat", .kind = K_STRING, .parse = f_enum, .offset = CFG(log_format),
 	  .names = log_format_names },
 	{ .key = "logLevel", .kind = K_STRING, .parse = f_enum, .offset = CFG(log_level),
@@ -1188,7 +1191,7 @@ static void free_strings(struct tlsd_config *cfg)
 			  cfg->ciphers, cfg->priority, cfg->ecdh_curve, cfg->min_version,
 			  cfg->max_version, cfg->secure_protocol, cfg->session_id_context,
 			  cfg->backend, cfg->control_listen, cfg->control_token_file,
-			  cfg->state_dir, cfg->access_log };
+			  cfg->state_dir, cfg->access_log, cfg->user, cfg->group, cfg->pid_file };
 
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		free(plain[i]);
@@ -1533,6 +1536,9 @@ static void put_operations(json_t *o, const struct tlsd_config *cfg, bool *ok)
 	put(o, "control", control_json(cfg), ok);
 	put(o, "stateDir", str_or_null(cfg->state_dir), ok);
 	put(o, "accessLog", str_or_null(cfg->access_log), ok);
+	put(o, "user", str_or_null(cfg->user), ok);
+	put(o, "group", str_or_null(cfg->group), ok);
+	put(o, "pidFile", str_or_null(cfg->pid_file), ok);
 	put(o, "logFormat", json_string(log_format_names[cfg->log_format]), ok);
 	put(o, "logLevel", json_string(log_level_names[cfg->log_level]), ok);
 	put(o, "demo", json_boolean(cfg->demo), ok);

@@ -129,6 +129,12 @@ struct tlsd_config {
 					 * none, or an absolute path */
 	enum tlsd_log_format log_format;
 	enum tlsd_log_level log_level;
+
+	/* Service. */
+	char *user;			/* workers' user name or uid; NULL = none given;
+					 * "root" = explicitly the master's (root) */
+	char *group;			/* workers' group; NULL = the user's primary group */
+	char *pid_file;			/* absolute; NULL = none */
 };
 
 /* config_init: fill <cfg> with the defaults above (strings NULL, nothing

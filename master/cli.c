@@ -12,7 +12,7 @@ enum cli_flag {
 	FLAG_LISTEN = 256, FLAG_WORKERS, FLAG_KEY, FLAG_CERT, FLAG_CA, FLAG_CRL, FLAG_PFX,
 	FLAG_PASSPHRASE, FLAG_DHPARAM, FLAG_BACKEND, FLAG_PROXY_PROTOCOL, FLAG_CONTROL,
 	FLAG_STATE_DIR, FLAG_DEMO, FLAG_CHECK, FLAG_LOG_FORMAT, FLAG_LOG_LEVEL, FLAG_VERSION,
-	FLAG_HELP, FLAG_PASSPHRASE_FILE,
+	FLAG_HELP, FLAG_PASSPHRASE_FILE, FLAG_USER, FLAG_GROUP, FLAG_PID_FILE,
 };
 
 #define PASSPHRASE_ENV "TLSD_PASSPHRASE"
@@ -33,6 +33,9 @@ static const struct option cli_options[] = {
 	{ "proxy-protocol", required_argument, NULL, FLAG_PROXY_PROTOCOL },
 	{ "control", required_argument, NULL, FLAG_CONTROL },
 	{ "state-dir", required_argument, NULL, FLAG_STATE_DIR },
+	{ "user", required_argument, NULL, FLAG_USER },
+	{ "group", required_argument, NULL, FLAG_GROUP },
+	{ "pid-file", required_argument, NULL, FLAG_PID_FILE },
 	{ "demo", no_argument, NULL, FLAG_DEMO },
 	{ "check", no_argument, NULL, FLAG_CHECK },
 	{ "log-format", required_argument, NULL, FLAG_LOG_FORMAT },
@@ -51,6 +54,8 @@ static const struct {
 	{ FLAG_DHPARAM, "dhparam" },	{ FLAG_BACKEND, "backend" },
 	{ FLAG_PROXY_PROTOCOL, "proxyProtocol" }, { FLAG_STATE_DIR, "stateDir" },
 	{ FLAG_LOG_FORMAT, "logFormat" }, { FLAG_LOG_LEVEL, "logLevel" },
+	{ FLAG_USER, "user" },		{ FLAG_GROUP, "group" },
+	{ FLAG_PID_FILE, "pidFile" },
 };
 
 /* Repeatable flags that append to an array-valued config key. */
@@ -82,7 +87,7 @@ static const char *flag_key(int flag, bool *is_array)
 static bool is_path_flag(int flag)
 {
 	return flag == FLAG_KEY || flag == FLAG_CERT || flag == FLAG_CA || flag == FLAG_CRL ||
-	       flag == FLAG_PFX || flag == FLAG_DHPARAM || flag == FLAG_STATE_DIR;
+	       flag == FLAG_PFX || flag == FLAG_DHPARAM || flag == FLAG_STATE_DIR || flag == FLAG_PID_FILE;
 }
 
 /* flag_value: <value> as a JSON string, made absolute for path flags. */
@@ -254,8 +259,12 @@ void cli_usage(FILE *out)
 	      "      --proxy-protocol v1|v2  send a PROXY header to the backend\n"
 	      "      --control ADDR|off   control endpoint (default 127.0.0.1:8001)\n"
 	      "      --state-dir DIR      control token and runtime changes\n"
+	      "      --user USER --group GROUP  workers drop to them after fork (the master\n"
+	      "                           keeps its identity; \"root\": stay root on purpose)\n"
+	      "      --pid-file FILE      the master's pid, written once listening\n"
 	      "      --demo               throwaway self-signed ECDSA certificate for localhost\n"
-	      "      --check              validate, print the effective config, exit\n"
+	      "      --check              validate (and that the files and folders a start\n"
+	      "                           needs can be made), print the effective config, exit\n"
 	      "      --log-format text|json  --log-level error|warn|info|debug\n"
 	      "      --version, --help\n",
 	      out);

@@ -33,6 +33,7 @@ struct ctx_entry {
 
 struct contexts {
 	const struct tlsd_config *cfg;
+	const struct privileges *priv;
 	struct sni_table *table;
 	uint32_t capacity;
 	struct ctx_entry **slots;	/* by table slot; NULL: free */
@@ -256,14 +257,51 @@ static int contexts_alloc(const struct tlsd_config *cfg, struct sni_table *table
 	return TLSD_OK;
 }
 
-int contexts_open(const struct tlsd_config *cfg, struct sni_table *table, struct contexts **out,
-		  struct tlsd_error *err)
+/* share_state_dir: the folders the workers go through to a context file. */
+static int share_state_dir(const struct contexts *c, struct tlsd_error *err)
+{
+	char sub[4096];
+
+	snprintf(sub, sizeof(sub), "%s/%s", c->cfg->state_dir, CONTEXT_FILE_DIR);
+	GUARD(privileges_share(c->priv, c->cfg->state_dir, true, err));
+	return privileges_share(c->priv, sub, true, err);
+}
+
+/* share_context_file: <hostname>'s state file, readable by the workers. */
+static int share_context_file(const struct contexts *c, const char *hostname, struct tlsd_error *err)
+{
+	char path[4096];
+
+	GUARD(share_state_dir(c, err));
+	context_file_path(c->cfg->state_dir, hostname, path, sizeof(path));
+	return privileges_share(c->priv, path, false, err);
+}
+
+int contexts_share(const struct contexts *c, struct tlsd_error *err)
+{
+	struct found_file *files = NULL;
+	size_t n = 0;
+	int rc = TLSD_OK;
+
+	if (!c->priv->drop)
+		return TLSD_OK;
+	GUARD(share_state_dir(c, err));
+	GUARD(list_files(c, &files, &n));
+	for (size_t i = 0; i < n && rc == TLSD_OK; i++)
+		rc = privileges_share(c->priv, files[i].path, false, err);
+	free(files);
+	return rc;
+}
+
+int contexts_open(const struct tlsd_config *cfg, const struct privileges *priv, struct sni_table *table,
+		  struct contexts **out, struct tlsd_error *err)
 {
 	struct contexts *c = NULL;
 	int rc;
 
 	if (contexts_alloc(cfg, table, &c) < 0)
 		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "contexts: out of memory");
+	c->priv = priv;
 	for (size_t i = 0; i < cfg->n_contexts; i++)
 		GUARD_GOTO(add_config_context(c, i, err), rc, fail);
 	GUARD_GOTO(state_dir_check(cfg->state_dir, err), rc, fail);
@@ -377,6 +415,10 @@ int contexts_add(struct contexts *c, json_t *body, json_t **added, struct tlsd_e
 	e->from_api = true;
 	e->order = c->next_order;
 	GUARD_GOTO(context_file_save(c->cfg->state_dir, e->hostname, e->order, body, err), rc, out);
+	/* Before the slot is published: a worker that cannot read the file
+	 * would serve the default certificate for the name until it exits. */
+	if (share_context_file(c, e->hostname, err) < 0)
+		log_error("control: SNI context %s: %s", e->hostname, err->msg);
 	c->next_order++;
 	*added = entry_json(e);
 	commit(c, slot, e, -1);

@@ -18,14 +18,27 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "common/sni_table.h"
+#include "master/privileges.h"
 
 struct contexts;
 
-/* contexts_open: the registry over <table> (both <cfg> and <table> must
- * outlive it), with the config's contexts and the state dir's. Errors name
- * the context (contexts[i]. or the state file). */
-int contexts_open(const struct tlsd_config *cfg, struct sni_table *table, struct contexts **out,
+/* contexts_open: the registry over <table> (<cfg>, <priv> and <table>
+ * must outlive it), with the config's contexts and the state dir's. Errors
+ * name the context (contexts[i]. or the state file). Workers read the
+ * state dir's context files when a client first asks for one: when they
+ * run as another user (<priv>), the state dir and contexts/ are made
+ * traversable and each context file readable by their group (never the
+ * control token or the ticket keys), on every add and by contexts_share. */
+int contexts_open(const struct tlsd_config *cfg, const struct privileges *priv, struct sni_table *table,
+		  struct contexts **out,
 		  struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* contexts_share: at start, before the workers are forked: give the
+ * workers' group access to the state files an earlier run left (written
+ * for the master's user only). Not done by contexts_open, which --check
+ * runs too: a check changes nothing. A no-op unless the workers run as
+ * another user. */
+int contexts_share(const struct contexts *c, struct tlsd_error *err) TLSD_MUST_CHECK;
 
 /* contexts_add: Node's addContext(hostname, context) from the JSON object
  * <body> ({"hostname", "key", "cert", "ca"?, "passphrase"?, "pfx"?,

@@ -24,12 +24,13 @@ static int open_contexts(struct generation *g, struct tlsd_error *err)
 {
 	if (sni_table_create(SNI_TABLE_CAPACITY, &g->sni_table) < 0)
 		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "contexts: cannot map the shared context table");
-	return contexts_open(&g->cfg, g->sni_table, &g->contexts, err);
+	return contexts_open(&g->cfg, &g->priv, g->sni_table, &g->contexts, err);
 }
 
 static int build_steps(struct generation *g, const struct cli_args *args, struct tlsd_error *err)
 {
 	GUARD(config_load(&g->cfg, args->config_path, args->overrides, err));
+	GUARD(privileges_resolve(&g->cfg, &g->priv, err));
 	GUARD(creds_load(&g->cfg, &g->creds, err));
 	GUARD(tls_server_new(&g->cfg, g->creds, &g->tls, err));
 	GUARD(resolve_backend(g, err));
@@ -85,6 +86,12 @@ const char *generation_needs_restart(const struct tlsd_config *old, const struct
 		return "sessionCache.size";
 	if (!same_text(old->access_log, next->access_log))
 		return "accessLog";
+	if (!same_text(old->user, next->user))
+		return "user";
+	if (!same_text(old->group, next->group))
+		return "group";
+	if (!same_text(old->pid_file, next->pid_file))
+		return "pidFile";
 	return NULL;
 }
 

@@ -18,6 +18,7 @@
 #include "common/sni_table.h"
 #include "master/cli.h"
 #include "master/contexts.h"
+#include "master/privileges.h"
 #include "worker/backend.h"
 #include "worker/tls_server.h"
 
@@ -29,12 +30,13 @@ struct generation {
 	bool has_backend;
 	struct sni_table *sni_table;
 	struct contexts *contexts;
+	struct privileges priv;		/* the workers' user and group */
 };
 
 /* generation_build: read the config file and flags of <args> and build
  * everything from them into a new generation *<out>, in the order a user's
- * mistake is best reported: config, credentials, TLS settings, backend,
- * contexts. Errors name the config key; then *<out> is NULL and nothing is
+ * mistake is best reported: config, user and group, credentials, TLS
+ * settings, backend, contexts. Errors name the config key; then *<out> is NULL and nothing is
  * left over. A generation never moves (what it builds keeps pointers to
  * its config): release it with generation_free. */
 int generation_build(const struct cli_args *args, struct generation **out, struct tlsd_error *err) TLSD_MUST_CHECK;

@@ -25,6 +25,7 @@
 #include "master/contexts.h"
 #include "master/generation.h"
 #include "master/listeners.h"
+#include "master/privileges.h"
 #include "master/supervisor.h"
 #include "master/ticket_keys_state.h"
 #include "worker/access_log.h"
@@ -147,6 +148,7 @@ static void point_setup(struct master *m)
 	m->setup.tls = m->gen->tls;
 	m->setup.backend = m->gen->has_backend ? &m->gen->backend : NULL;
 	m->setup.sni_table = m->gen->sni_table;
+	m->setup.priv = &m->gen->priv;
 }
 
 /* apply_shared_changes: what a reload changes in shared memory: the ticket
@@ -204,6 +206,15 @@ refused:
 	return TLSD_ERR_CONFIG;
 }
 
+/* warn_if_root: workers that keep root because nothing said otherwise
+ * (see privileges.h for why this is not yet an error). */
+static void warn_if_root(const struct privileges *priv)
+{
+	if (priv->root_by_default)
+		log_warn("workers run as root: set \"user\" (--user) to the account they should run as, "
+			 "or \"user\": \"root\" to keep root on purpose");
+}
+
 static int serve(struct master *m, struct tlsd_error *err)
 {
 	m->setup = (struct supervisor_setup){
@@ -213,8 +224,11 @@ static int serve(struct master *m, struct tlsd_error *err)
 	point_setup(m);
 	if (listeners_open(&m->gen->cfg.listen, &m->listeners, err) < 0)
 		return fail("", err);
-	if (access_log_open(m->gen->cfg.access_log, &m->access_log_fd, err) < 0)
+	if (access_log_open(m->gen->cfg.access_log, &m->access_log_fd, err) < 0 ||
+	    privileges_give_fd(&m->gen->priv, m->access_log_fd, "accessLog", err) < 0 ||
+	    contexts_share(m->gen->contexts, err) < 0)
 		return fail("", err);
+	warn_if_root(&m->gen->priv);
 	for (size_t i = 0; i < m->listeners.n; i++)
 		printf("listening %s\n", m->listeners.items[i].text);
 	if (open_control(m, err) < 0)

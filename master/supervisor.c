@@ -95,6 +95,18 @@ static void close_inherited_fds(const struct supervisor_setup *s)
 	close_range(first, ~0u, 0);
 }
 
+/* drop_privileges: the worker's first step of its own (see privileges.h);
+ * one that cannot drop exits as a config failure: it would fail again. */
+static void drop_privileges(const struct supervisor_setup *s, int number)
+{
+	struct tlsd_error err = { "" };
+
+	if (privileges_drop(s->priv, &err) < 0) {
+		log_error("worker %d: %s", number, err.msg);
+		_exit(WORKER_EXIT_CONFIG);
+	}
+}
+
 static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t master)
 {
 	const struct supervisor_setup *s = sup->setup;
@@ -108,6 +120,7 @@ static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t ma
 
 	forget_master_loop(sup);
 	close_inherited_fds(s);
+	drop_privileges(s, slot->number);
 	if (fds == NULL)
 		_exit(1);
 	for (size_t i = 0; i < s->listeners->n; i++)
@@ -356,7 +369,12 @@ static void on_signal(struct ev_loop *loop, ev_signal *s, int revents)
 	struct supervisor *sup = s->data;
 
 	if (s->signum == SIGUSR1) {
+		struct tlsd_error err = { "" };
+
 		access_log_reopen(sup->setup->cfg->access_log, sup->setup->access_log_fd);
+		/* The workers reopen the path too, as their own user. */
+		if (privileges_give_fd(sup->setup->priv, sup->setup->access_log_fd, "accessLog", &err) < 0)
+			log_error("%s", err.msg);
 		signal_workers(sup, SIGUSR1);
 		return;
 	}

@@ -21,6 +21,7 @@
 #include "common/sni_table.h"
 #include "common/ticket_keys.h"
 #include "master/listeners.h"
+#include "master/privileges.h"
 #include "worker/backend.h"
 #include "worker/tls_server.h"
 
@@ -34,6 +35,7 @@ struct supervisor_setup {
 	struct cluster_stats *stats;		/* shared; one slot per worker */
 	const struct sni_table *sni_table;	/* shared; SNI contexts */
 	struct conn_table *conn_table;		/* shared; open connections by worker */
+	const struct privileges *priv;		/* what each worker drops to after fork */
 	/* reload: on SIGHUP, build the next generation and point cfg, tls,
 	 * backend and sni_table at it; 0, or negative when it was refused
 	 * (then nothing changed). NULL: SIGHUP is ignored. */

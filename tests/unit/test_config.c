@@ -991,7 +991,7 @@ static void test_to_json_effective(void **state)
 		"NPNProtocols", "handshakeTimeout", "sessionTimeout", "ticketKeys", "sessionIdContext",
 		"maxConnections", "maxSendFragment", "maxHandshakeSize", "renegotiation", "sessionCache", "contexts",
 		"ocsp", "backend", "proxyProtocol", "shutdownTimeout", "control", "stateDir",
-		"accessLog", "logFormat", "logLevel", "demo",
+		"accessLog", "user", "group", "pidFile", "logFormat", "logLevel", "demo",
 	};
 	struct env *e = *state;
 	struct tlsd_config cfg;

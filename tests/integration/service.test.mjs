@@ -1,0 +1,176 @@
+// service.test.mjs - running tlsd as a system service: workers drop to
+// "user"/"group" after fork (checked from /proc at start, after a worker is
+// SIGKILLed and respawned, after a SIGHUP reload), the root rule, the pid
+// file, systemd's readiness protocol and --check's look at the files a
+// start needs.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  test, startTlsd, runTlsd, expectStartFailure, ecCreds, readFixture, tmpdir, writeConfig,
+  waitFor, echo, ms,
+} from './lib.mjs';
+
+const TEST_USER = 'tlsd-test';
+const isRoot = process.getuid() === 0;
+const A = { key: readFixture('sni-a-key.pem').toString(), cert: readFixture('sni-a-cert.pem').toString() };
+
+// serviceUser(): {uid, gid} of TEST_USER, created (a system user) when
+// absent; null when this test process cannot create it.
+function serviceUser() {
+  const id = (flag) => Number(execFileSync('id', [flag, TEST_USER], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', TEST_USER]);
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
+
+// identity(pid): what /proc says of a process's ids and capabilities.
+function identity(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)[1].trim();
+  return {
+    uid: field('Uid').split(/\s+/).map(Number),	// real, effective, saved, filesystem
+    gid: field('Gid').split(/\s+/).map(Number),
+    groups: field('Groups') === '' ? [] : field('Groups').split(/\s+/).map(Number),
+    capEff: field('CapEff'),
+    capPrm: field('CapPrm'),
+    noNewPrivs: Number(field('NoNewPrivs')),
+  };
+}
+
+// assertDropped(pids, user, when): every worker in <pids> has dropped to
+// <user>. A worker just forked may not have got there yet: a few ms of
+// polling, then the assertion on what /proc says.
+async function assertDropped(pids, user, when) {
+  const want = {
+    uid: [user.uid, user.uid, user.uid, user.uid], gid: [user.gid, user.gid, user.gid, user.gid],
+    groups: [user.gid], capEff: '0000000000000000', capPrm: '0000000000000000', noNewPrivs: 1,
+  };
+  assert.ok(pids.length > 0, `${when}: no worker`);
+  await waitFor(() => pids.every((pid) => identity(pid).uid[0] !== 0), ms(1000), `${when}: the drop`).catch(() => {});
+  for (const pid of pids) {
+    const seen = identity(pid);
+    if (process.env.TLSD_TEST_VERBOSE) console.log(`${when}: worker ${pid}: ${JSON.stringify(seen)}`);
+    assert.deepEqual(seen, want, `${when}: worker ${pid}`);
+  }
+}
+
+// serviceDirs(): a config folder and a state dir the workers' user can
+// reach (tmpdir() is 0700, as mkdtemp makes it).
+function serviceDirs() {
+  const base = tmpdir();
+  fs.chmodSync(base, 0o711);
+  return { base, stateDir: path.join(base, 'state') };
+}
+
+async function echoes(d) {
+  const s = await d.connect();
+  assert.equal((await echo(s, 'ping')).toString(), 'ping');
+  s.destroy();
+}
+
+async function servedFingerprint(d, servername) {
+  const s = await d.connect({ servername });
+  const fp = s.getPeerCertificate().fingerprint256;
+  s.destroy();
+  return fp;
+}
+
+test('--user: every worker runs as the user, with no capability, at start, after a respawn and after SIGHUP',
+  { skip: !isRoot && 'needs root (to switch users)' }, async (t) => {
+    const user = serviceUser();
+    const { stateDir } = serviceDirs();
+    const d = await startTlsd({
+      t, config: writeConfig(ecCreds()), control: true, stateDir, workers: 2, args: ['--user', TEST_USER],
+    });
+    assert.deepEqual(identity(d.pid).uid, [0, 0, 0, 0], 'the master stays root');
+    await assertDropped(await d.waitWorkers(2), user, 'at start');
+    await echoes(d);
+
+    const [victim] = d.workerPids();
+    process.kill(victim, 'SIGKILL');
+    const respawned = await waitFor(() => {
+      const w = d.workerPids();
+      return w.length === 2 && !w.includes(victim) ? w : null;
+    }, ms(5000), 'a replacement worker');
+    await assertDropped(respawned, user, 'after SIGKILL and respawn');
+    await echoes(d);
+
+    d.signal('SIGHUP');
+    const reloaded = await waitFor(() => {
+      const w = d.workerPids();
+      return w.length === 2 && w.every((p) => !respawned.includes(p)) ? w : null;
+    }, ms(8000), 'the reloaded workers');
+    await assertDropped(reloaded, user, 'after SIGHUP');
+    await echoes(d);
+
+    const r = await d.api('POST', '/v1/contexts', { body: { hostname: 'a.example.com', ...A } });
+    assert.equal(r.status, 201, r.text);
+    const want = new X509Certificate(A.cert).fingerprint256;
+    for (let i = 0; i < 4; i++) assert.equal(await servedFingerprint(d, 'a.example.com'), want, 'runtime context');
+    assert.doesNotMatch(d.stderr, /serving the default certificate|Permission denied/);
+    assert.equal(fs.statSync(path.join(stateDir, 'control.token')).mode & 0o077, 0, 'the token stays private');
+  });
+
+test('a context added before a restart is served by workers that run as the user', { skip: !isRoot && 'needs root' },
+  async (t) => {
+    serviceUser();
+    const { stateDir } = serviceDirs();
+    const config = writeConfig(ecCreds());
+    const first = await startTlsd({ t, config, control: true, stateDir, workers: 1 });
+    assert.equal((await first.api('POST', '/v1/contexts', { body: { hostname: 'a.example.com', ...A } })).status, 201);
+    await first.stop();
+    const d = await startTlsd({ t, config, control: true, stateDir, workers: 1, args: ['--user', TEST_USER] });
+    assert.equal(await servedFingerprint(d, 'a.example.com'), new X509Certificate(A.cert).fingerprint256);
+    assert.doesNotMatch(d.stderr, /serving the default certificate/);
+  });
+
+test('user and group errors name the key; a non-root master cannot switch', async () => {
+  let r = await expectStartFailure(['--demo', '--user', 'no-such-user-tlsd']);
+  assert.match(r.stderr, /user: "no-such-user-tlsd": no such user/);
+  r = await expectStartFailure(['--demo', '--group', 'root']);
+  assert.match(r.stderr, /group: needs "user" too/);
+  if (isRoot) {
+    serviceUser();
+    r = await expectStartFailure(['--demo', '--user', TEST_USER, '--group', 'no-such-group-tlsd']);
+    assert.match(r.stderr, /group: "no-such-group-tlsd": no such group/);
+  }
+});
+
+test('as root with no user: a warning, the workers stay root; "user": "root" keeps root without one',
+  { skip: !isRoot && 'needs root' }, async (t) => {
+    const d = await startTlsd({ t, args: ['--demo'], workers: 1 });
+    await waitFor(() => /workers run as root: set/.test(d.stderr), ms(2000), 'the root warning');
+    assert.deepEqual(identity((await d.waitWorkers(1))[0]).uid, [0, 0, 0, 0]);
+    const r = await startTlsd({ t, config: { demo: true, user: 'root' }, workers: 1 });
+    
+    await new Promise((res) => setTimeout(res, ms(200)));	// stderr may trail the ready line
+    assert.doesNotMatch(r.stderr, /workers run as root/);
+    assert.deepEqual(identity((await r.waitWorkers(1))[0]).uid, [0, 0, 0, 0]);
+  });
+
+test('--user: SIGUSR1 log rotation still reaches the workers, which reopen the file as the user',
+  { skip: !isRoot && 'needs root' }, async (t) => {
+    const user = serviceUser();
+    const { base } = serviceDirs();
+    const log = path.join(base, 'access.log');
+    const closes = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n')
+      .filter((l) => l.includes('"event":"close"')).length : 0);
+    const d = await startTlsd({ t, config: { ...ecCreds(), accessLog: log, user: TEST_USER }, workers: 2 });
+    await echoes(d);
+    await waitFor(() => closes(log) === 1, ms(3000), 'the first close line');
+    fs.renameSync(log, `${log}.1`);
+    d.signal('SIGUSR1');
+    await waitFor(() => fs.existsSync(log), ms(3000), 'the master to reopen the file');
+    await new Promise((r) => setTimeout(r, ms(200)));	// each worker reopens on its own
+    assert.equal(fs.statSync(log).uid, user.uid, 'the new file is the workers\'');
+    for (let i = 0; i < 4; i++) await echoes(d);
+    await waitFor(() => closes(log) === 4, ms(3000), 'four close lines in the new file');
+    assert.equal(closes(`${log}.1`), 1);
+    assert.doesNotMatch(d.stderr, /reopen/);
+  });
