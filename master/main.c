@@ -25,6 +25,7 @@
 #include "master/contexts.h"
 #include "master/generation.h"
 #include "master/listeners.h"
+#include "master/pid_file.h"
 #include "master/privileges.h"
 #include "master/supervisor.h"
 #include "master/ticket_keys_state.h"
@@ -48,6 +49,7 @@ struct master {
 	struct supervisor_setup setup;
 	double started_at;
 	int access_log_fd;
+	bool pid_file_written;	/* ours to remove at exit */
 };
 
 static int fail(const char *what, const struct tlsd_error *err)
@@ -222,7 +224,8 @@ static int serve(struct master *m, struct tlsd_error *err)
 		.stats = m->stats, .conn_table = m->conn_table, .reload = reload, .reload_arg = m,
 	};
 	point_setup(m);
-	if (listeners_open(&m->gen->cfg.listen, &m->listeners, err) < 0)
+	if (pid_file_check(m->gen->cfg.pid_file, err) < 0 ||
+	    listeners_open(&m->gen->cfg.listen, &m->listeners, err) < 0)
 		return fail("", err);
 	if (access_log_open(m->gen->cfg.access_log, &m->access_log_fd, err) < 0 ||
 	    privileges_give_fd(&m->gen->priv, m->access_log_fd, "accessLog", err) < 0 ||
@@ -231,8 +234,9 @@ static int serve(struct master *m, struct tlsd_error *err)
 	warn_if_root(&m->gen->priv);
 	for (size_t i = 0; i < m->listeners.n; i++)
 		printf("listening %s\n", m->listeners.items[i].text);
-	if (open_control(m, err) < 0)
+	if (open_control(m, err) < 0 || pid_file_write(m->gen->cfg.pid_file, err) < 0)
 		return fail("", err);
+	m->pid_file_written = m->gen->cfg.pid_file != NULL;
 	fflush(stdout);
 	m->setup.access_log_fd = m->access_log_fd;
 	return supervisor_run(&m->setup);
@@ -240,6 +244,8 @@ static int serve(struct master *m, struct tlsd_error *err)
 
 static void release(struct master *m)
 {
+	if (m->pid_file_written)
+		pid_file_remove(m->gen->cfg.pid_file);
 	control_close(m->control);
 	listeners_close(&m->listeners);
 	if (m->access_log_fd > STDERR_FILENO)

@@ -174,3 +174,37 @@ test('--user: SIGUSR1 log rotation still reaches the workers, which reopen the f
     assert.equal(closes(`${log}.1`), 1);
     assert.doesNotMatch(d.stderr, /reopen/);
   });
+
+test('--pid-file: written once listening with the master\'s pid, removed at exit; a live tlsd\'s file stops a second start',
+  async (t) => {
+    const dir = tmpdir();
+    const pidFile = path.join(dir, 'tlsd.pid');
+    const d = await startTlsd({ t, args: ['--demo', '--pid-file', pidFile], workers: 1 });
+    assert.equal(fs.readFileSync(pidFile, 'utf8'), `${d.pid}\n`);
+    assert.equal(fs.statSync(pidFile).mode & 0o777, 0o644);
+    assert.deepEqual(fs.readdirSync(dir), ['tlsd.pid'], 'no temporary file left');
+    const second = await expectStartFailure(['--demo', '--pid-file', pidFile]);
+    assert.match(second.stderr, new RegExp(`pidFile: .*tlsd pid ${d.pid} is running`));
+    assert.equal(fs.readFileSync(pidFile, 'utf8'), `${d.pid}\n`, 'the refused start left the file alone');
+    await d.stop();
+    assert.equal(fs.existsSync(pidFile), false, 'removed at exit');
+  });
+
+test('--pid-file: a stale file (dead pid, a pid reused by another program, garbage) is replaced', async (t) => {
+  const pidFile = path.join(tmpdir(), 'tlsd.pid');
+  const dead = execFileSync('sh', ['-c', 'sh -c "echo \\$\\$" & wait'], { encoding: 'utf8' }).trim();
+  for (const stale of [`${dead}\n`, `${process.pid}\n`, 'garbage']) {
+    fs.writeFileSync(pidFile, stale);
+    const d = await startTlsd({ t, args: ['--demo', '--pid-file', pidFile], workers: 1 });
+    assert.equal(fs.readFileSync(pidFile, 'utf8'), `${d.pid}\n`, `over ${JSON.stringify(stale)}`);
+    await waitFor(() => /pidFile: .*stale/.test(d.stderr), ms(2000), 'the stale warning');
+    await d.stop();
+  }
+});
+
+test('"pidFile" in the config, relative to the config file\'s folder', async (t) => {
+  const config = writeConfig({ demo: true, pidFile: 'run/tlsd.pid' });
+  fs.mkdirSync(path.join(path.dirname(config), 'run'));
+  const d = await startTlsd({ t, config, workers: 1 });
+  assert.equal(fs.readFileSync(path.join(path.dirname(config), 'run/tlsd.pid'), 'utf8'), `${d.pid}\n`);
+});
