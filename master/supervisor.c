@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ev.h>
 
 #include "common/log.h"
+#include "master/notify.h"
 #include "worker/access_log.h"
 #include "worker/worker.h"
 
@@ -20,6 +22,7 @@
 #define BACKOFF_MAX_S 30.0
 #define STABLE_AFTER_S 1.0	/* a worker that lived this long was not crash-looping */
 #define KILL_GRACE_S 5.0	/* after shutdownTimeout, before SIGKILL */
+#define STATUS_EVERY_S 5.0	/* STATUS= to systemd, when it listens */
 #define FORK_FAIL_ENV "TLSD_TEST_FORK_FAIL"	/* test hook: see supervisor.h */
 
 struct slot {
@@ -48,6 +51,7 @@ struct supervisor {
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
 	ev_child child;
 	ev_timer kill_timer;
+	ev_timer status_timer;
 };
 
 /* forget_master_loop: in a new worker, drop the master's watchers so the
@@ -60,6 +64,7 @@ static void forget_master_loop(struct supervisor *sup)
 	ev_signal_stop(sup->loop, &sup->sig_usr1);
 	ev_child_stop(sup->loop, &sup->child);
 	ev_timer_stop(sup->loop, &sup->kill_timer);
+	ev_timer_stop(sup->loop, &sup->status_timer);
 	for (int i = 0; i < sup->n_slots; i++)
 		ev_timer_stop(sup->loop, &sup->slots[i].respawn);
 	ev_loop_destroy(sup->loop);
@@ -237,6 +242,33 @@ static int draining(const struct supervisor *sup)
 	return n;
 }
 
+/* notify_status: <head> (assignments ending in a newline, or "") and a
+ * STATUS= line for systemd: <what>, the workers, the open connections. */
+static void notify_status(struct supervisor *sup, const char *head, const char *what)
+{
+	struct cluster_figures total;
+	int old = draining(sup);
+
+	if (!notify_enabled())
+		return;
+	cluster_stats_totals(sup->setup->stats, &total);
+	notify_send("%sSTATUS=%s: %d worker(s), %d draining, %llu connection(s) open", head, what,
+		    sup->alive - old, old, (unsigned long long)total.current);
+}
+
+static void on_status_timer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	notify_status(t->data, "", "serving");
+}
+
+static unsigned long long monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000ull;
+}
+
 /* switch_halves: the running half drains; the other half, forked from the
  * new generation, becomes the running one. */
 static void switch_halves(struct supervisor *sup)
@@ -274,10 +306,14 @@ static void reload(struct supervisor *sup)
 			 "try again when they are done", old);
 		return;
 	}
-	if (sup->setup->reload(sup->setup->reload_arg, sup->setup) < 0)
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu", monotonic_usec());
+	if (sup->setup->reload(sup->setup->reload_arg, sup->setup) < 0) {
+		notify_status(sup, "READY=1\n", "reload refused, serving the previous configuration");
 		return;
+	}
 	switch_halves(sup);
 	log_info("SIGHUP: configuration reloaded: %d new worker(s) serve it, the old ones drain", sup->workers);
+	notify_status(sup, "READY=1\n", "reloaded");
 }
 
 static struct slot *slot_of(struct supervisor *sup, pid_t pid)
@@ -350,6 +386,8 @@ static void start_stop(struct supervisor *sup)
 		return;
 	sup->stopping = true;
 	log_info("stopping: draining %d worker(s)", sup->alive);
+	notify_status(sup, "STOPPING=1\n", "stopping");
+	ev_timer_stop(sup->loop, &sup->status_timer);
 	for (int i = 0; i < sup->n_slots; i++)
 		ev_timer_stop(sup->loop, &sup->slots[i].respawn);
 	listeners_close(sup->setup->listeners);
@@ -429,10 +467,15 @@ int supervisor_run(struct supervisor_setup *setup)
 		return 1;
 	}
 	watch_signals(&sup);
+	ev_timer_init(&sup.status_timer, on_status_timer, STATUS_EVERY_S, STATUS_EVERY_S);
+	sup.status_timer.data = &sup;
 	for (int i = 0; i < sup.workers; i++)
 		spawn(running_slot(&sup, i));
 	printf("ready pid=%d workers=%d\n", (int)getpid(), sup.workers);
 	fflush(stdout);
+	notify_status(&sup, "READY=1\n", "serving");
+	if (notify_enabled())
+		ev_timer_start(sup.loop, &sup.status_timer);
 	ev_run(sup.loop, 0);
 	free(sup.slots);
 	return sup.exit_status;

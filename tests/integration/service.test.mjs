@@ -4,13 +4,13 @@
 // file, systemd's readiness protocol and --check's look at the files a
 // start needs.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
   test, startTlsd, runTlsd, expectStartFailure, ecCreds, readFixture, tmpdir, writeConfig,
-  waitFor, echo, ms,
+  waitFor, echo, ms, haveTool,
 } from './lib.mjs';
 
 const TEST_USER = 'tlsd-test';
@@ -208,3 +208,82 @@ test('"pidFile" in the config, relative to the config file\'s folder', async (t)
   const d = await startTlsd({ t, config, workers: 1 });
   assert.equal(fs.readFileSync(path.join(path.dirname(config), 'run/tlsd.pid'), 'utf8'), `${d.pid}\n`);
 });
+
+// A NOTIFY_SOCKET for tlsd: node has no unix datagram sockets, so a small
+// python3 process binds one (a path, or an abstract name for '@...') and
+// prints every datagram as a JSON string on a line.
+const NOTIFY_LISTENER = `
+import json, socket, sys
+addr = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind('\\0' + addr[1:] if addr.startswith('@') else addr)
+print('bound', flush=True)
+while True:
+    print(json.dumps(s.recv(65536).decode()), flush=True)
+`;
+
+async function notifyListener(t, addr) {
+  const p = spawn('python3', ['-c', NOTIFY_LISTENER, addr], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => p.kill('SIGKILL'));
+  const l = { messages: [], bound: false };
+  let buf = '';
+  p.stdout.setEncoding('utf8');
+  p.stdout.on('data', (c) => {
+    buf += c;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line === 'bound') l.bound = true;
+      else l.messages.push(JSON.parse(line));
+    }
+  });
+  await waitFor(() => l.bound, ms(5000), 'the notify listener');
+  return l;
+}
+
+// fields('A=1\nB=2'): {A: '1', B: '2'}
+const fields = (m) => Object.fromEntries(m.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+// kind(m): the state a message reports, or 'STATUS' for a status update alone.
+const kind = (m) => ['READY', 'RELOADING', 'STOPPING'].find((k) => fields(m)[k] === '1') ?? 'STATUS';
+
+test('NOTIFY_SOCKET: READY=1 once serving, RELOADING=1 + MONOTONIC_USEC then READY=1 around SIGHUP, STOPPING=1, STATUS with workers and connections',
+  { skip: !haveTool('python3') && 'needs python3 for the datagram listener' }, async (t) => {
+    const sock = path.join(tmpdir(), 'notify.sock');
+    const l = await notifyListener(t, sock);
+    const d = await startTlsd({ t, config: writeConfig(ecCreds()), workers: 2, env: { NOTIFY_SOCKET: sock } });
+    const ready = await waitFor(() => l.messages.find((m) => kind(m) === 'READY'), ms(3000), 'READY=1');
+    assert.match(fields(ready).STATUS, /^serving: 2 worker\(s\), 0 draining, 0 connection\(s\) open$/);
+
+    const s = await d.connect();
+    await echo(s, 'held open across the reload');
+    const before = process.hrtime.bigint() / 1000n;
+    d.signal('SIGHUP');
+    const reloaded = await waitFor(() => l.messages.filter((m) => kind(m) === 'READY')[1], ms(5000), 'READY=1 after the reload');
+    const after = process.hrtime.bigint() / 1000n;
+    const reloading = l.messages.find((m) => kind(m) === 'RELOADING');
+    const usec = BigInt(fields(reloading).MONOTONIC_USEC);
+    assert.ok(usec >= before && usec <= after, `MONOTONIC_USEC ${usec} within [${before}, ${after}] (CLOCK_MONOTONIC)`);
+    assert.match(fields(reloaded).STATUS, /^reloaded: 2 worker\(s\), [12] draining, 1 connection\(s\) open$/);
+    s.destroy();
+
+    await d.stop();
+    const states = l.messages.map(kind).filter((k) => k !== 'STATUS');
+    assert.deepEqual(states, ['READY', 'RELOADING', 'READY', 'STOPPING'], JSON.stringify(l.messages));
+    assert.match(fields(l.messages.find((m) => kind(m) === 'STOPPING')).STATUS, /^stopping: /);
+    if (process.env.TLSD_TEST_VERBOSE) console.log(JSON.stringify(l.messages));
+  });
+
+test('NOTIFY_SOCKET: an abstract socket (@name); a refused reload still ends with READY=1',
+  { skip: !haveTool('python3') && 'needs python3 for the datagram listener' }, async (t) => {
+    const name = `@tlsd-test-notify-${process.pid}`;
+    const l = await notifyListener(t, name);
+    const config = writeConfig(ecCreds());
+    const d = await startTlsd({ t, config, workers: 1, env: { NOTIFY_SOCKET: name } });
+    await waitFor(() => l.messages.some((m) => kind(m) === 'READY'), ms(3000), 'READY=1 on the abstract socket');
+    fs.writeFileSync(config, '{"workers": "many"}');
+    d.signal('SIGHUP');
+    const last = await waitFor(() => l.messages.filter((m) => kind(m) === 'READY')[1], ms(5000), 'READY=1 after the refusal');
+    assert.match(fields(last).STATUS, /^reload refused, serving the previous configuration: 1 worker\(s\)/);
+    assert.deepEqual(l.messages.map(kind).filter((k) => k !== 'STATUS'), ['READY', 'RELOADING', 'READY']);
+  });
