@@ -26,6 +26,7 @@
 #include "master/generation.h"
 #include "master/listeners.h"
 #include "master/pid_file.h"
+#include "master/preflight.h"
 #include "master/privileges.h"
 #include "master/supervisor.h"
 #include "master/ticket_keys_state.h"
@@ -277,7 +278,7 @@ static int run(struct master *m, int argc, char **argv)
 	if (prepare(m, &err) < 0)
 		return fail("config: ", &err);
 	if (m->args.check)
-		return print_check(m);
+		return preflight_paths(&m->gen->cfg, &m->gen->priv) > 0 ? 1 : print_check(m);
 	return serve(m, &err);
 }
 

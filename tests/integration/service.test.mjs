@@ -287,3 +287,55 @@ test('NOTIFY_SOCKET: an abstract socket (@name); a refused reload still ends wit
     assert.match(fields(last).STATUS, /^reload refused, serving the previous configuration: 1 worker\(s\)/);
     assert.deepEqual(l.messages.map(kind).filter((k) => k !== 'STATUS'), ['READY', 'RELOADING', 'READY']);
   });
+
+// tree(dir): every path under <dir>, to show --check left nothing behind.
+function tree(dir) {
+  return fs.readdirSync(dir, { recursive: true }).sort();
+}
+
+test('--check: a start\'s files and folders are checked, each problem named, nothing created', async () => {
+  const dir = tmpdir();
+  const config = {
+    ...ecCreds(),
+    accessLog: path.join(dir, 'no-such-folder/access.log'),
+    stateDir: path.join(dir, 'no-such-parent/state'),
+    pidFile: path.join(dir, 'run/tlsd.pid'),
+    control: { listen: `unix:${path.join(dir, 'sock/control.sock')}` },
+  };
+  const before = tree(dir);
+  const r = await runTlsd(['--check'], { config, defaults: false });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /check: accessLog: .*no-such-folder\/access\.log: folder .*no-such-folder: No such file or directory/);
+  assert.match(r.stderr, /check: stateDir: .*no-such-parent\/state: folder .*no-such-parent: No such file or directory/);
+  assert.match(r.stderr, /check: pidFile: .*run\/tlsd\.pid: folder .*run: No such file or directory/);
+  assert.match(r.stderr, /check: control\.listen: .*sock\/control\.sock: folder .*sock: No such file or directory/);
+  assert.equal(r.stdout, '', 'no effective config printed');
+  assert.deepEqual(tree(dir), before, 'nothing created');
+});
+
+test('--check: the same paths where they can be made: exit 0, and still nothing created', async () => {
+  const dir = tmpdir();
+  fs.mkdirSync(path.join(dir, 'logs'));
+  fs.writeFileSync(path.join(dir, 'logs/access.log'), 'kept\n');
+  const config = {
+    ...ecCreds(), accessLog: path.join(dir, 'logs/access.log'), stateDir: path.join(dir, 'state'),
+    pidFile: path.join(dir, 'tlsd.pid'), control: { listen: `unix:${path.join(dir, 'control.sock')}` },
+  };
+  const before = tree(dir);
+  const r = await runTlsd(['--check'], { config, defaults: false });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).pidFile, config.pidFile);
+  assert.deepEqual(tree(dir), before, 'nothing created');
+  assert.equal(fs.readFileSync(path.join(dir, 'logs/access.log'), 'utf8'), 'kept\n');
+});
+
+test('--check --user: a state dir the user cannot reach is named', { skip: !isRoot && 'needs root' }, async () => {
+  const user = serviceUser();
+  const dir = tmpdir();	// 0700, root's
+  const r = await runTlsd(['--check', '--user', TEST_USER, '--demo', '--state-dir', path.join(dir, 'state')]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`check: stateDir: .*: folder ${dir} cannot be entered by the workers' user \\(uid ${user.uid}, gid ${user.gid}, mode 0700\\)`));
+  fs.chmodSync(dir, 0o711);
+  const ok = await runTlsd(['--check', '--user', TEST_USER, '--demo', '--state-dir', path.join(dir, 'state')]);
+  assert.equal(ok.code, 0, ok.stderr);
+});
