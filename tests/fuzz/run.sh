@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=$(cd "${1:?usage: run.sh BUILD_DIR [SECONDS]}" && pwd)
 seconds=${2:-${FUZZ_SECONDS:-10}}
-targets="fuzz_config fuzz_ciphers fuzz_addr fuzz_proxy_header"
+targets="fuzz_config fuzz_ciphers fuzz_addr fuzz_proxy_header fuzz_client_hello"
 out=$build/fuzz
 mkdir -p "$out"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
