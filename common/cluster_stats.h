@@ -37,6 +37,10 @@ enum cluster_counter {
 	CS_HS_TLS12,		/* handshakes.by_version.TLSv1.2: completed, full or resumed */
 	CS_HS_TLS13,		/* handshakes.by_version.TLSv1.3 */
 	CS_ACCEPT_PAUSED,	/* connections.accept_paused: accepting paused, out of descriptors or memory */
+	CS_TICKET_RESUMED_ACTIVE,	/* ticket_keys.resumed.active: ticket resumptions under the active key */
+	CS_TICKET_RESUMED_NEXT,		/* ... .next: under the next key (another machine activated it) */
+	CS_TICKET_RESUMED_DECRYPT_ONLY,	/* ... .decrypt_only: under a key a rotation retired */
+	CS_TICKET_KEY_NOT_FOUND,	/* ticket_keys.not_found: a ticket no ring entry names */
 	CS_COUNTERS
 };
 

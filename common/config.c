@@ -26,6 +26,7 @@
 #include "common/addr.h"
 #include "common/log.h"
 #include "common/reneg_limit.h"
+#include "common/ticket_ring.h"
 #include "common/ticket_keys.h"
 
 #define PEM_PREFIX "-----BEGIN"
@@ -1001,6 +1002,8 @@ static const struct field top_fields[] = {
 	{ .key = "sessionTimeout", .kind = K_INT, .parse = f_long, .offset = CFG(session_timeout_s),
 	  .min = 1, .max = SESSION_TIMEOUT_MAX },
 	{ .key = "ticketKeys", .kind = K_STRING, .parse = f_ticket_keys, .offset = CFG(ticket_keys) },
+	{ .key = "ticketKeyRing", .kind = K_INT, .parse = f_int, .offset = CFG(ticket_key_ring),
+	  .min = 2, .max = TICKET_RING_MAX },
 	{ .key = "sessionIdContext", .kind = K_STRING, .parse = f_str, .offset = CFG(session_id_context),
 	  .min = 1, .max = SID_CTX_MAX },
 	{ .key = "maxConnections", .kind = K_INT, .parse = f_long, .offset = CFG(max_connections),
@@ -1106,6 +1109,7 @@ void config_init(struct tlsd_config *cfg)
 	cfg->session_timeout_s = 300;
 	cfg->max_send_fragment = 16384;
 	cfg->max_handshake_size = 65536;
+	cfg->ticket_key_ring = TICKET_RING_DEFAULT;
 	cfg->reneg_limit = 3;
 	cfg->reneg_window_s = 600;
 	cfg->session_cache_size = 20480;
@@ -1517,6 +1521,7 @@ static void put_sessions(json_t *o, const struct tlsd_config *cfg, bool *ok)
 	put(o, "handshakeTimeout", json_integer(cfg->handshake_timeout_ms), ok);
 	put(o, "sessionTimeout", json_integer(cfg->session_timeout_s), ok);
 	put(o, "ticketKeys", secret(cfg->ticket_keys), ok);
+	put(o, "ticketKeyRing", json_integer(cfg->ticket_key_ring), ok);
 	put(o, "sessionIdContext", str_or_null(cfg->session_id_context), ok);
 	put(o, "maxConnections", json_integer(cfg->max_connections), ok);
 	put(o, "maxSendFragment", json_integer(cfg->max_send_fragment), ok);

@@ -108,6 +108,7 @@ struct tlsd_config {
 	char *session_id_context;	/* 1..32 bytes (SSL_MAX_SID_CTX_LENGTH); NULL = none */
 	long max_connections;		/* 0 = unlimited (default) */
 	int max_send_fragment;		/* 512..16384, default 16384 */
+	int ticket_key_ring;		/* ticket keys kept: next, active, decrypt-only; 2..8, default 3 */
 	int max_handshake_size;		/* longest handshake message taken, 4096..2^24-1, default 65536 */
 	int reneg_limit;		/* 0..RENEG_LIMIT_MAX (16), default 3 */
 	int reneg_window_s;		/* > 0, default 600 */

@@ -9,21 +9,31 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
 #include "common/seqlock.h"
 
-#define TK_MAGIC 0x544b5331u	/* "TKS1" */
+#define TK_MAGIC 0x544b5332u	/* "TKS2" */
 #define TK_KEY_WORDS (TICKET_KEYS_SIZE / 8)
 #define TK_MASTER_WORDS (TICKET_MASTER_SIZE / 8)
+/* GnuTLS's period: STEK_ROTATION_PERIOD_PRODUCT x the cache expiration. */
+#define TK_PERIOD_PRODUCT 3
+
+struct tk_entry {
+	uint32_t state, pad_;
+	int64_t created_at;
+	uint64_t keys[TK_KEY_WORDS];
+	uint64_t master[TK_MASTER_WORDS];
+};
 
 /* Everything behind the sequence counter, copied whole. */
 struct tk_record {
 	uint64_t generation;
-	uint64_t keys[TK_KEY_WORDS];
-	uint64_t master[TK_MASTER_WORDS];
+	uint64_t n;
+	struct tk_entry e[TICKET_RING_MAX];
 };
 
 struct ticket_keys {
@@ -36,18 +46,6 @@ struct ticket_keys {
 static int tk_read(const struct ticket_keys *tk, struct tk_record *out)
 {
 	return seqlock_read(&tk->seq, out, &tk->rec, sizeof(*out)) ? TLSD_OK : TLSD_ERR_AGAIN;
-}
-
-/* tk_write: the single writer publishes the next generation. */
-static void tk_write(struct ticket_keys *tk, const uint64_t *keys, const uint64_t *master)
-{
-	struct tk_record rec;
-
-	rec.generation = __atomic_load_n(&tk->rec.generation, __ATOMIC_RELAXED) + 1;
-	memcpy(rec.keys, keys, sizeof(rec.keys));
-	memcpy(rec.master, master, sizeof(rec.master));
-	seqlock_write(&tk->seq, &tk->rec, &rec, sizeof(rec));
-	gnutls_memset(&rec, 0, sizeof(rec));
 }
 
 int ticket_keys_derive(const unsigned char *keys, unsigned char *master)
@@ -67,34 +65,118 @@ int ticket_keys_derive(const unsigned char *keys, unsigned char *master)
 	return rc < 0 ? TLSD_ERR_INTERNAL : TLSD_OK;
 }
 
-int ticket_keys_set(struct ticket_keys *tk, const unsigned char *keys, uint64_t *generation)
+int ticket_keys_name(const unsigned char *master, uint64_t t, unsigned char *name)
 {
-	uint64_t key_words[TK_KEY_WORDS], master_words[TK_MASTER_WORDS];
+	unsigned char in[8 + TICKET_MASTER_SIZE], out[64];
 	int rc;
 
-	memcpy(key_words, keys, TICKET_KEYS_SIZE);
-	rc = ticket_keys_derive(keys, (unsigned char *)master_words);
-	if (rc == TLSD_OK)
-		tk_write(tk, key_words, master_words);
-	if (rc == TLSD_OK && generation != NULL)
-		*generation = ticket_keys_generation(tk);
-	gnutls_memset(key_words, 0, sizeof(key_words));
-	gnutls_memset(master_words, 0, sizeof(master_words));
+	for (int i = 0; i < 8; i++)
+		in[i] = (unsigned char)(t >> (56 - 8 * i));
+	memcpy(in + 8, master, TICKET_MASTER_SIZE);
+	rc = gnutls_hash_fast(GNUTLS_DIG_SHA3_512, in, sizeof(in), out);
+	if (rc >= 0)
+		memcpy(name, out, TICKET_NAME_SIZE);
+	gnutls_memset(in, 0, sizeof(in));
+	gnutls_memset(out, 0, sizeof(out));
+	return rc < 0 ? TLSD_ERR_INTERNAL : TLSD_OK;
+}
+
+/* to_record: <ring> with every master derived, as it is published. */
+static int to_record(const struct ticket_ring *ring, uint64_t generation, struct tk_record *rec)
+{
+	struct tlsd_error err;
+
+	memset(rec, 0, sizeof(*rec));
+	if (ticket_ring_validate(ring, &err) < 0)
+		return TLSD_ERR_CONFIG;
+	rec->generation = generation;
+	rec->n = ring->n;
+	for (size_t i = 0; i < ring->n; i++) {
+		rec->e[i].state = (uint32_t)ring->e[i].state;
+		rec->e[i].created_at = ring->e[i].created_at;
+		memcpy(rec->e[i].keys, ring->e[i].keys, TICKET_KEYS_SIZE);
+		GUARD(ticket_keys_derive(ring->e[i].keys, (unsigned char *)rec->e[i].master));
+	}
+	return TLSD_OK;
+}
+
+static void to_ring(const struct tk_record *rec, struct ticket_ring *ring)
+{
+	memset(ring, 0, sizeof(*ring));
+	ring->n = rec->n <= TICKET_RING_MAX ? rec->n : 0;
+	for (size_t i = 0; i < ring->n; i++) {
+		ring->e[i].state = (enum ticket_key_state)rec->e[i].state;
+		ring->e[i].created_at = rec->e[i].created_at;
+		memcpy(ring->e[i].keys, rec->e[i].keys, TICKET_KEYS_SIZE);
+	}
+}
+
+int ticket_keys_publish(struct ticket_keys *tk, const struct ticket_ring *ring, uint64_t *generation)
+{
+	struct tk_record rec;
+	uint64_t next = __atomic_load_n(&tk->rec.generation, __ATOMIC_RELAXED) + 1;
+	int rc = to_record(ring, next, &rec);
+
+	if (rc == TLSD_OK) {
+		seqlock_write(&tk->seq, &tk->rec, &rec, sizeof(rec));
+		if (generation != NULL)
+			*generation = next;
+	}
+	gnutls_memset(&rec, 0, sizeof(rec));
 	return rc;
 }
 
-int ticket_keys_rotate(struct ticket_keys *tk, uint64_t *generation)
+int ticket_keys_snapshot(const struct ticket_keys *tk, struct ticket_ring *ring, uint64_t *generation)
+{
+	struct tk_record rec;
+	int rc = tk_read(tk, &rec);
+
+	memset(ring, 0, sizeof(*ring));
+	if (rc == TLSD_OK) {
+		to_ring(&rec, ring);
+		if (generation != NULL)
+			*generation = rec.generation;
+	}
+	gnutls_memset(&rec, 0, sizeof(rec));
+	return rc;
+}
+
+/* change: snapshot, apply <op>, publish: the one writer's update. */
+static int change(struct ticket_keys *tk, const unsigned char *keys, size_t ring_size, bool rotate,
+		  uint64_t *generation)
+{
+	struct ticket_ring ring;
+	int64_t now = (int64_t)time(NULL);
+	int rc = ticket_keys_snapshot(tk, &ring, NULL);
+
+	if (rc == TLSD_OK) {
+		if (rotate)
+			ticket_ring_rotate(&ring, keys, now, ring_size);
+		else
+			ticket_ring_set_active(&ring, keys, now, ring_size);
+		rc = ticket_keys_publish(tk, &ring, generation);
+	}
+	ticket_ring_wipe(&ring);
+	return rc;
+}
+
+int ticket_keys_set(struct ticket_keys *tk, const unsigned char *keys, size_t ring_size, uint64_t *generation)
+{
+	return change(tk, keys, ring_size, false, generation);
+}
+
+int ticket_keys_rotate(struct ticket_keys *tk, size_t ring_size, uint64_t *generation)
 {
 	unsigned char keys[TICKET_KEYS_SIZE];
 	int rc = TLSD_ERR_INTERNAL;
 
 	if (gnutls_rnd(GNUTLS_RND_KEY, keys, sizeof(keys)) == 0)
-		rc = ticket_keys_set(tk, keys, generation);
+		rc = change(tk, keys, ring_size, true, generation);
 	gnutls_memset(keys, 0, sizeof(keys));
 	return rc;
 }
 
-int ticket_keys_create(const unsigned char *keys, struct ticket_keys **out)
+int ticket_keys_create(const struct ticket_ring *ring, struct ticket_keys **out)
 {
 	struct ticket_keys *tk;
 	int rc;
@@ -105,7 +187,7 @@ int ticket_keys_create(const unsigned char *keys, struct ticket_keys **out)
 		return TLSD_ERR_IO;
 	memset(tk, 0, sizeof(*tk));
 	tk->magic = TK_MAGIC;
-	rc = keys != NULL ? ticket_keys_set(tk, keys, NULL) : ticket_keys_rotate(tk, NULL);
+	rc = ticket_keys_publish(tk, ring, NULL);
 	if (rc < 0) {
 		munmap(tk, sizeof(*tk));
 		return rc;
@@ -121,14 +203,16 @@ uint64_t ticket_keys_generation(const struct ticket_keys *tk)
 
 int ticket_keys_get(const struct ticket_keys *tk, unsigned char *keys, uint64_t *generation)
 {
-	struct tk_record snap;
-	int rc = tk_read(tk, &snap);
+	struct ticket_ring ring;
+	const struct ticket_ring_entry *active;
+	int rc = ticket_keys_snapshot(tk, &ring, generation);
 
-	if (rc == TLSD_OK) {
-		memcpy(keys, snap.keys, TICKET_KEYS_SIZE);
-		*generation = snap.generation;
-	}
-	gnutls_memset(&snap, 0, sizeof(snap));
+	active = rc == TLSD_OK ? ticket_ring_active(&ring) : NULL;
+	if (rc == TLSD_OK && active == NULL)
+		rc = TLSD_ERR_AGAIN;
+	if (rc == TLSD_OK)
+		memcpy(keys, active->keys, TICKET_KEYS_SIZE);
+	ticket_ring_wipe(&ring);
 	return rc;
 }
 
@@ -139,13 +223,60 @@ bool ticket_keys_refresh(const struct ticket_keys *tk, struct ticket_key_copy *c
 
 	if (ticket_keys_generation(tk) == copy->generation)
 		return false;
-	if (tk_read(tk, &snap) == TLSD_OK) {
-		memcpy(copy->master, snap.master, TICKET_MASTER_SIZE);
+	if (tk_read(tk, &snap) == TLSD_OK && snap.n > 0 && snap.n <= TICKET_RING_MAX) {
+		gnutls_memset(copy, 0, sizeof(*copy));
 		copy->generation = snap.generation;
+		copy->n = snap.n;
+		for (size_t i = 0; i < snap.n; i++) {
+			copy->e[i].state = (enum ticket_key_state)snap.e[i].state;
+			memcpy(copy->e[i].master, snap.e[i].master, TICKET_MASTER_SIZE);
+			if (copy->e[i].state == TICKET_KEY_ACTIVE)
+				copy->active = i;
+		}
 		changed = true;
 	}
 	gnutls_memset(&snap, 0, sizeof(snap));
 	return changed;
+}
+
+const unsigned char *ticket_key_copy_active(const struct ticket_key_copy *copy)
+{
+	return copy->e[copy->active].master;
+}
+
+/* copy_names: every entry's names for period <t> and <t> - 1, once per
+ * period (two SHA3-512 per entry). */
+static void copy_names(struct ticket_key_copy *copy, uint64_t t, unsigned expire_s)
+{
+	if (copy->names_period == t && copy->names_expire_s == expire_s)
+		return;
+	for (size_t i = 0; i < copy->n; i++) {
+		if (ticket_keys_name(copy->e[i].master, t, copy->e[i].names[0]) < 0 ||
+		    ticket_keys_name(copy->e[i].master, t - 1, copy->e[i].names[1]) < 0)
+			memset(copy->e[i].names, 0, sizeof(copy->e[i].names));
+	}
+	copy->names_period = t;
+	copy->names_expire_s = expire_s;
+}
+
+const unsigned char *ticket_key_copy_match(struct ticket_key_copy *copy, const uint8_t *ticket, size_t len,
+					   int64_t now, unsigned expire_s, enum ticket_key_state *state)
+{
+	uint64_t period = (uint64_t)TK_PERIOD_PRODUCT * (expire_s ? expire_s : 1);
+	uint64_t t = now > 0 ? (uint64_t)now / period : 0;
+
+	if (len < TICKET_NAME_SIZE || t < 2 || copy->n == 0)
+		return NULL;
+	copy_names(copy, t, expire_s);
+	for (size_t i = 0; i < copy->n; i++) {
+		for (int p = 0; p < 2; p++) {
+			if (memcmp(copy->e[i].names[p], ticket, TICKET_NAME_SIZE) == 0) {
+				*state = copy->e[i].state;
+				return copy->e[i].master;
+			}
+		}
+	}
+	return NULL;
 }
 
 int ticket_keys_decode(const char *base64, unsigned char *keys, const char *what, struct tlsd_error *err)

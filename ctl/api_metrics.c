@@ -26,6 +26,12 @@ static const struct labelled handshake_versions[] = {
 	{ "TLSv1.3", CS_HS_TLS13 },
 };
 
+static const struct labelled ticket_key_states[] = {
+	{ "active", CS_TICKET_RESUMED_ACTIVE },
+	{ "next", CS_TICKET_RESUMED_NEXT },
+	{ "decrypt-only", CS_TICKET_RESUMED_DECRYPT_ONLY },
+};
+
 static const struct labelled renegotiation_results[] = {
 	{ "accepted", CS_RENEG_ACCEPTED },
 	{ "refused", CS_RENEG_REFUSED },
@@ -88,6 +94,12 @@ static void write_traffic(FILE *out, const struct cluster_figures *t)
 	single(out, "tlsd_bytes_sent_total", "counter", "Cleartext bytes sent to clients.", c[CS_BYTES_OUT]);
 	labelled_counter(out, "tlsd_renegotiations_total", "TLS 1.2 renegotiations by outcome.", "result",
 			 renegotiation_results, N_OF(renegotiation_results), t);
+	labelled_counter(out, "tlsd_ticket_resumptions_total",
+			 "Ticket resumptions by the ring state of the key that decrypted the ticket.", "key",
+			 ticket_key_states, N_OF(ticket_key_states), t);
+	single(out, "tlsd_ticket_key_not_found_total", "counter",
+	       "Tickets offered that no key of the ring named (expired, or machines out of sync).",
+	       c[CS_TICKET_KEY_NOT_FOUND]);
 }
 
 static void write_session_cache(FILE *out, const struct api_env *env)

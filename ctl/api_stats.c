@@ -48,6 +48,17 @@ static json_t *session_cache_json(const struct api_env *env)
 			 "misses", counter(st.misses), "evictions", counter(st.evictions));
 }
 
+/* ticket_keys_json: the ring's generation, ticket resumptions by the state
+ * of the key that decrypted them, and tickets no key in the ring named. */
+static json_t *ticket_keys_json(const struct api_env *env, const uint64_t *c)
+{
+	return json_pack("{s:o, s:{s:o, s:o, s:o}, s:o}",
+			 "generation", counter(ticket_keys_generation(env->ticket_keys)),
+			 "resumed", "active", counter(c[CS_TICKET_RESUMED_ACTIVE]), "next",
+			 counter(c[CS_TICKET_RESUMED_NEXT]), "decrypt_only", counter(c[CS_TICKET_RESUMED_DECRYPT_ONLY]),
+			 "not_found", counter(c[CS_TICKET_KEY_NOT_FOUND]));
+}
+
 json_t *api_stats_json(const struct api_env *env)
 {
 	struct cluster_figures t;
@@ -55,7 +66,7 @@ json_t *api_stats_json(const struct api_env *env)
 	double uptime = (double)time(NULL) - env->started_at;
 
 	cluster_stats_totals(env->stats, &t);
-	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:{s:o}, s:{s:o, s:o}}",
+	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:o, s:{s:o, s:o}}",
 			 "uptime_s", (json_int_t)(uptime < 0 ? 0 : uptime),
 			 "workers", workers_json(env),
 			 "connections", "current", counter(t.current), "total", counter(c[CS_CONN_TOTAL]),
@@ -63,7 +74,7 @@ json_t *api_stats_json(const struct api_env *env)
 			 "handshakes", handshakes_json(&t),
 			 "bytes", "in", counter(c[CS_BYTES_IN]), "out", counter(c[CS_BYTES_OUT]),
 			 "session_cache", session_cache_json(env),
-			 "ticket_keys", "generation", counter(ticket_keys_generation(env->ticket_keys)),
+			 "ticket_keys", ticket_keys_json(env, c),
 			 "renegotiations", "accepted", counter(c[CS_RENEG_ACCEPTED]),
 			 "refused", counter(c[CS_RENEG_REFUSED]));
 }

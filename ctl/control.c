@@ -54,6 +54,7 @@ static const struct route routes[] = {
 	{ "/v1/ticket-keys", "GET", api_ticket_keys_get, false },
 	{ "/v1/ticket-keys", "PUT", api_ticket_keys_put, false },
 	{ "/v1/ticket-keys/rotate", "POST", api_ticket_keys_rotate, false },
+	{ "/v1/ticket-keys/next", "PUT", api_ticket_keys_put_next, false },
 	{ "/v1/address", "GET", api_server_address, false },
 	{ "/v1/max-connections", "GET", api_server_max_connections_get, false },
 	{ "/v1/max-connections", "PUT", api_server_max_connections_put, false },

@@ -11,6 +11,7 @@
 
 #include <ev.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
 #include "common/cluster_stats.h"
@@ -59,22 +60,41 @@ static int fail(const char *what, const struct tlsd_error *err)
 	return 1;
 }
 
-/* create_ticket_keys: the shared keys: those set at runtime before a
- * restart (state dir), else ticketKeys, else random. */
+/* initial_ring: the ring set at runtime before a restart (state dir),
+ * else ticketKeys (or random bytes) as the active key; the next key is
+ * random unless the state dir has one. */
+static int initial_ring(const struct tlsd_config *cfg, struct ticket_ring *ring, struct tlsd_error *err)
+{
+	unsigned char keys[TICKET_KEYS_SIZE], next[TICKET_KEYS_SIZE];
+	bool from_state = false;
+	int rc = TLSD_OK;
+
+	if (gnutls_rnd(GNUTLS_RND_KEY, next, sizeof(next)) < 0 || gnutls_rnd(GNUTLS_RND_KEY, keys, sizeof(keys)) < 0)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "ticket keys: no random bytes");
+	rc = ticket_keys_state_load(cfg, next, ring, &from_state, err);
+	if (rc == TLSD_OK && from_state)
+		log_info("ticket keys: the ring set at runtime before the restart (stateDir)");
+	else if (rc == TLSD_OK && cfg->ticket_keys != NULL)
+		rc = ticket_keys_decode(cfg->ticket_keys, keys, "ticketKeys", err);
+	if (rc == TLSD_OK && !from_state)
+		ticket_ring_init(ring, keys, next, (int64_t)time(NULL));
+	gnutls_memset(keys, 0, sizeof(keys));
+	gnutls_memset(next, 0, sizeof(next));
+	return rc;
+}
+
+/* create_ticket_keys: the shared ring (initial_ring). */
 static int create_ticket_keys(struct master *m, struct tlsd_error *err)
 {
-	const struct tlsd_config *cfg = &m->gen->cfg;
-	unsigned char keys[TICKET_KEYS_SIZE];
-	bool from_state = false;
-	int rc;
+	struct ticket_ring ring;
+	int rc = initial_ring(&m->gen->cfg, &ring, err);
 
-	GUARD(ticket_keys_state_load(cfg, keys, &from_state, err));
-	if (from_state)
-		log_info("ticket keys: the ones set at runtime before the restart (stateDir)");
-	else if (cfg->ticket_keys != NULL)
-		GUARD(ticket_keys_decode(cfg->ticket_keys, keys, "ticketKeys", err));
-	rc = ticket_keys_create(from_state || cfg->ticket_keys != NULL ? keys : NULL, &m->ticket_keys);
-	gnutls_memset(keys, 0, sizeof(keys));
+	if (rc < 0) {
+		ticket_ring_wipe(&ring);
+		return rc;
+	}
+	rc = ticket_keys_create(&ring, &m->ticket_keys);
+	ticket_ring_wipe(&ring);
 	if (rc < 0)
 		return tlsd_error_set(err, rc, "ticketKeys: cannot set up the shared ticket keys (%s)",
 				      tlsd_err_name(rc));
@@ -165,7 +185,7 @@ static int apply_shared_changes(struct master *m, const struct tlsd_config *old,
 
 	if (next->ticket_keys != NULL && (old->ticket_keys == NULL || strcmp(old->ticket_keys, next->ticket_keys) != 0)) {
 		rc = ticket_keys_decode(next->ticket_keys, keys, "ticketKeys", err);
-		if (rc == TLSD_OK && ticket_keys_set(m->ticket_keys, keys, NULL) < 0)
+		if (rc == TLSD_OK && ticket_keys_set(m->ticket_keys, keys, (size_t)next->ticket_key_ring, NULL) < 0)
 			rc = tlsd_error_set(err, TLSD_ERR_INTERNAL, "ticketKeys: cannot derive the ticket key");
 		gnutls_memset(keys, 0, sizeof(keys));
 	}

@@ -1,4 +1,4 @@
-/* ticket_keys_state.c - STATE_DIR/ticket-keys: {"keys", "config"}. */
+/* ticket_keys_state.c - STATE_DIR/ticket-keys: {"keys", "config", "ring"}. */
 #include "master/ticket_keys_state.h"
 
 #include <errno.h>
@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
@@ -33,17 +34,54 @@ static void config_mark(const struct tlsd_config *cfg, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
 
-int ticket_keys_state_save(const struct tlsd_config *cfg, const unsigned char *keys, struct tlsd_error *err)
+static json_t *ring_json(const struct ticket_ring *ring)
+{
+	json_t *list = json_array();
+	char b64[65];
+
+	for (size_t i = 0; list != NULL && i < ring->n; i++) {
+		ticket_keys_encode(ring->e[i].keys, b64);
+		if (json_array_append_new(list, json_pack("{s:s, s:s, s:I}", "keys", b64, "state",
+							  ticket_ring_state_name(ring->e[i].state), "createdAt",
+							  (json_int_t)ring->e[i].created_at)) < 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	gnutls_memset(b64, 0, sizeof(b64));
+	return list;
+}
+
+/* wipe_json: overwrite every string of <doc> (key material) before free. */
+static void wipe_json_strings(json_t *v)
+{
+	size_t i;
+	const char *k;
+	json_t *m;
+
+	if (json_is_string(v))
+		explicit_bzero((char *)json_string_value(v), json_string_length(v));
+	else if (json_is_array(v))
+		json_array_foreach(v, i, m) wipe_json_strings(m);
+	else if (json_is_object(v))
+		json_object_foreach(v, k, m) wipe_json_strings(m);
+}
+
+int ticket_keys_state_save(const struct tlsd_config *cfg, const struct ticket_ring *ring, struct tlsd_error *err)
 {
 	char path[4200], mark[65], b64[65];
+	const struct ticket_ring_entry *active = ticket_ring_active(ring);
 	json_t *doc;
 	char *text;
 	int rc;
 
+	if (active == NULL)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "ticket keys: the ring has no active key");
 	config_mark(cfg, mark);
-	ticket_keys_encode(keys, b64);
-	doc = json_pack("{s:s, s:s}", "keys", b64, "config", mark);
+	ticket_keys_encode(active->keys, b64);
+	doc = json_pack("{s:s, s:s, s:o}", "keys", b64, "config", mark, "ring", ring_json(ring));
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	wipe_json_strings(doc);
 	json_decref(doc);
 	gnutls_memset(b64, 0, sizeof(b64));
 	if (text == NULL)
@@ -57,7 +95,58 @@ int ticket_keys_state_save(const struct tlsd_config *cfg, const unsigned char *k
 	return rc;
 }
 
-int ticket_keys_state_load(const struct tlsd_config *cfg, unsigned char *keys, bool *found, struct tlsd_error *err)
+/* ring_entry_parse: one {"keys", "state", "createdAt"} of the file. */
+static int ring_entry_parse(json_t *v, const char *path, struct ticket_ring_entry *e, struct tlsd_error *err)
+{
+	json_t *k = json_object_get(v, "keys"), *st = json_object_get(v, "state");
+	json_t *at = json_object_get(v, "createdAt");
+
+	if (!json_is_string(k) || !json_is_string(st) || !json_is_integer(at) ||
+	    !ticket_ring_state_parse(json_string_value(st), &e->state))
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "stateDir: %s: a ring entry needs keys, state and createdAt",
+				      path);
+	e->created_at = json_integer_value(at);
+	return ticket_keys_decode(json_string_value(k), e->keys, path, err);
+}
+
+static int ring_parse(json_t *list, const char *path, struct ticket_ring *ring, struct tlsd_error *err)
+{
+	size_t i;
+	json_t *v;
+	struct tlsd_error why = { "" };
+
+	memset(ring, 0, sizeof(*ring));
+	if (!json_is_array(list) || json_array_size(list) > TICKET_RING_MAX)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "stateDir: %s: \"ring\" must be an array of at most %d",
+				      path, TICKET_RING_MAX);
+	json_array_foreach(list, i, v) {
+		GUARD(ring_entry_parse(v, path, &ring->e[i], err));
+		ring->n++;
+	}
+	if (ticket_ring_validate(ring, &why) < 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "stateDir: %s: %s", path, why.msg);
+	return TLSD_OK;
+}
+
+/* doc_to_ring: the ring of a parsed file whose config mark matched. */
+static int doc_to_ring(json_t *doc, const char *path, const unsigned char *next, struct ticket_ring *ring,
+		       struct tlsd_error *err)
+{
+	unsigned char keys[TICKET_KEYS_SIZE];
+	json_t *list = json_object_get(doc, "ring");
+	int rc;
+
+	if (list != NULL)
+		return ring_parse(list, path, ring, err);
+	rc = ticket_keys_decode(json_string_value(json_object_get(doc, "keys")), keys, path, err);
+	if (rc == TLSD_OK)
+		ticket_ring_init(ring, keys, next, (int64_t)time(NULL));
+	gnutls_memset(keys, 0, sizeof(keys));
+	return rc;
+}
+
+int ticket_keys_state_load(const struct tlsd_config *cfg, const unsigned char *next, struct ticket_ring *ring,
+			   bool *found, struct tlsd_error *err)
 {
 	char path[4200], mark[65];
 	json_error_t jerr;
@@ -84,8 +173,9 @@ int ticket_keys_state_load(const struct tlsd_config *cfg, unsigned char *keys, b
 	if (!json_is_string(k) || !json_is_string(c))
 		rc = tlsd_error_set(err, TLSD_ERR_CONFIG, "stateDir: %s: not a tlsd ticket-keys file", path);
 	else if (strcmp(json_string_value(c), mark) == 0)
-		rc = ticket_keys_decode(json_string_value(k), keys, path, err);
+		rc = doc_to_ring(doc, path, next, ring, err);
 	*found = rc == TLSD_OK && json_is_string(c) && strcmp(json_string_value(c), mark) == 0;
+	wipe_json_strings(doc);
 	json_decref(doc);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/client_hello.h"
 #include "common/log.h"
 #include "common/proxy_header.h"
 #include "common/reneg_limit.h"
@@ -53,6 +54,8 @@ struct conn {
 	bool backend_readable;	/* ... the backend socket */
 	bool client_eof;	/* close_notify or FIN from the client */
 	bool backend_eof;	/* FIN from the backend */
+	bool hello_read;	/* the ClientHello was read ahead (or could not be) */
+	enum ticket_key_state ticket_key;	/* the ring entry the session decrypts with */
 	bool tickets_due;	/* TLS 1.3 tickets not sent yet: the socket was full */
 	bool bye_sent;		/* close_notify handed to the transport */
 	bool client_shut;	/* close_notify and FIN sent to the client */
@@ -545,10 +548,18 @@ static bool conn_backend_connected(struct conn *c)
 
 static void conn_count_handshake(const struct conn *c)
 {
+	static const enum cluster_counter by_key[] = {
+		[TICKET_KEY_NEXT] = CS_TICKET_RESUMED_NEXT,
+		[TICKET_KEY_ACTIVE] = CS_TICKET_RESUMED_ACTIVE,
+		[TICKET_KEY_DECRYPT_ONLY] = CS_TICKET_RESUMED_DECRYPT_ONLY,
+	};
+
 	if (!c->info.resumed)
 		conn_count(c, CS_HS_FULL, 1);
 	else
 		conn_count(c, c->info.resumed_session_id ? CS_HS_RESUMED_ID : CS_HS_RESUMED_TICKET, 1);
+	if (c->info.resumed && !c->info.resumed_session_id)
+		conn_count(c, by_key[c->ticket_key], 1);
 	/* By version too; older ones (a native "priority" may allow them) are
 	 * not counted by version. */
 	if (strcmp(c->info.protocol, "TLSv1.3") == 0)
@@ -609,10 +620,83 @@ static void conn_handshake_failed(struct conn *c, int rc)
 	conn_fail_handshake(c, gnutls_strerror(rc), alert, auth, "handshake-failed");
 }
 
+/* conn_offered_ticket: the ring entry that decrypts a ticket <ch> offers
+ * (a TLS 1.3 PSK identity, else the TLS 1.2 session ticket), or NULL. */
+static const unsigned char *conn_offered_ticket(struct conn *c, const struct client_hello *ch, bool *offered)
+{
+	int64_t now = (int64_t)ev_now(c->env->loop);
+	unsigned expire = (unsigned)c->env->cfg->session_timeout_s;
+	const unsigned char *master;
+
+	*offered = ch->n_psk > 0 || ch->ticket.len > 0;
+	for (size_t i = 0; i < ch->n_psk; i++) {
+		master = ticket_key_copy_match(c->env->ticket_key, ch->psk[i].data, ch->psk[i].len, now, expire,
+					       &c->ticket_key);
+		if (master != NULL)
+			return master;
+	}
+	if (ch->ticket.len == 0)
+		return NULL;
+	return ticket_key_copy_match(c->env->ticket_key, ch->ticket.data, ch->ticket.len, now, expire,
+				     &c->ticket_key);
+}
+
+/* conn_choose_ticket_key: the session decrypts (and renews) a ticket under
+ * the ring entry its name points at; none: the active key, as set up. */
+static void conn_choose_ticket_key(struct conn *c, const struct client_hello *ch)
+{
+	bool offered = false;
+	const unsigned char *master = conn_offered_ticket(c, ch, &offered);
+
+	if (master == NULL) {
+		c->ticket_key = TICKET_KEY_ACTIVE;
+		if (offered)
+			conn_count(c, CS_TICKET_KEY_NOT_FOUND, 1);
+		return;
+	}
+	if (c->ticket_key != TICKET_KEY_ACTIVE && tls_session_use_ticket_master(c->tls, master) < 0) {
+		log_debug("%s: GnuTLS refused the ticket key of the ClientHello", c->client);
+		c->ticket_key = TICKET_KEY_ACTIVE;
+	}
+}
+
+/* conn_read_hello: read the first TLS record ahead of GnuTLS and pick the
+ * ticket key from it. TLSD_ERR_AGAIN: more bytes are needed; otherwise
+ * GnuTLS takes over (with what was read, whatever it was). */
+static int conn_read_hello(struct conn *c)
+{
+	struct client_hello ch;
+	const uint8_t *data;
+	size_t have = tls_transport_input(&c->tx, &data);
+	long need = client_hello_record_len(data, have);
+
+	while (need == 0 || (need > 0 && have < (size_t)need)) {
+		int rc = tls_transport_preread(&c->tx, need > 0 ? (size_t)need : 5);
+
+		if (rc < 0)
+			return rc;
+		if (tls_transport_input(&c->tx, &data) == have)
+			break;	/* no more will come: GnuTLS meets the end */
+		have = tls_transport_input(&c->tx, &data);
+		need = client_hello_record_len(data, have);
+	}
+	if (need > 0 && client_hello_parse(data, have, &ch) == TLSD_OK)
+		conn_choose_ticket_key(c, &ch);
+	return TLSD_OK;
+}
+
 static bool conn_handshake_step(struct conn *c)
 {
 	int rc;
 
+	if (c->state == CONN_HANDSHAKE && !c->hello_read) {
+		rc = conn_read_hello(c);
+		if (rc == TLSD_ERR_AGAIN) {
+			conn_update_watchers(c);
+			return true;
+		}
+		c->hello_read = true;
+	}
 	do
 		rc = gnutls_handshake(c->tls);
 	while (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc));
@@ -704,6 +788,7 @@ static void conn_init_fields(struct conn *c, struct conn_env *env, int fd, const
 	c->fd = fd;
 	c->backend_fd = -1;
 	c->state = CONN_HANDSHAKE;
+	c->ticket_key = TICKET_KEY_ACTIVE;
 	c->started = ev_now(env->loop);
 	memcpy(&c->peer, peer, peer_len);
 	c->peer_len = peer_len;

@@ -30,7 +30,7 @@ struct conn_env {
 	const struct tls_server *tls;
 	const struct backend *backend;	/* NULL: echo mode */
 	const struct access_log *log;
-	const struct ticket_key_copy *ticket_key;	/* for new sessions */
+	struct ticket_key_copy *ticket_key;	/* for new sessions (and its names cache) */
 	struct sni_map *sni;		/* SNI contexts; NULL: none */
 	struct cluster_stats *stats;	/* counters: this worker's slot */
 	int slot;

@@ -167,7 +167,7 @@ int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *
 {
 	/* GnuTLS copies the key into the session: it keeps it whatever the
 	 * worker's copy becomes later. */
-	gnutls_datum_t ticket_key = { (unsigned char *)ticket->master, TICKET_MASTER_SIZE };
+	gnutls_datum_t ticket_key = { (unsigned char *)ticket_key_copy_active(ticket), TICKET_MASTER_SIZE };
 	gnutls_session_t s = NULL;
 	/* TLS 1.3 tickets: tls_session_send_tickets, after the handshake. */
 	int rc = gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL | GNUTLS_NO_AUTO_SEND_TICKET);
@@ -200,6 +200,13 @@ int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *
 	tls_transport_attach(transport, s);
 	*out = s;
 	return TLSD_OK;
+}
+
+int tls_session_use_ticket_master(gnutls_session_t s, const unsigned char *master)
+{
+	gnutls_datum_t key = { (unsigned char *)master, TICKET_MASTER_SIZE };
+
+	return gnutls_session_ticket_enable_server(s, &key) < 0 ? TLSD_ERR_INTERNAL : TLSD_OK;
 }
 
 int tls_session_send_tickets(gnutls_session_t s)

@@ -74,6 +74,12 @@ int tls_session_new(const struct tls_server *srv, const struct ticket_key_copy *
 		    struct session_db_binding *db, struct tls_sni *sni, struct tls_transport *transport,
 		    gnutls_session_t *out) TLSD_MUST_CHECK;
 
+/* tls_session_use_ticket_master: before the first gnutls_handshake of <s>,
+ * decrypt and issue its tickets under <master> (64 bytes) instead of the
+ * active key: a ring entry the client's ticket names. GnuTLS allows this
+ * only before it used the key (lib/stek.c). TLSD_ERR_INTERNAL if refused. */
+int tls_session_use_ticket_master(gnutls_session_t s, const unsigned char *master) TLSD_MUST_CHECK;
+
 /* tls_session_send_tickets: after a TLS 1.3 handshake of <s>, send its
  * session tickets (2 after a full handshake, 1 after a resumption); nothing
  * for TLS 1.2 (its ticket is part of the handshake). TLSD_ERR_AGAIN: the

@@ -116,10 +116,9 @@ static ssize_t transport_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, i
 	return send_push(t, iov, iovcnt);
 }
 
-/* transport_pull: GnuTLS's pull function: recv, within the input limit. */
-static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
+/* read_limited: recv within the input limit. */
+static ssize_t read_limited(struct tls_transport *t, void *data, size_t len)
 {
-	struct tls_transport *t = ptr;
 	ssize_t n;
 
 	if (t->in_limit > 0) {
@@ -135,6 +134,58 @@ static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *data, size_t len
 	if (n > 0)
 		t->received += (size_t)n;
 	return n;
+}
+
+static void drop_input(struct tls_transport *t)
+{
+	free(t->in);
+	t->in = NULL;
+	t->in_len = t->in_pos = 0;
+}
+
+/* transport_pull: GnuTLS's pull function: what was read ahead first. */
+static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
+{
+	struct tls_transport *t = ptr;
+	size_t n;
+
+	if (t->in == NULL)
+		return read_limited(t, data, len);
+	n = t->in_len - t->in_pos < len ? t->in_len - t->in_pos : len;
+	memcpy(data, t->in + t->in_pos, n);
+	t->in_pos += n;
+	if (t->in_pos == t->in_len)
+		drop_input(t);
+	return (ssize_t)n;
+}
+
+int tls_transport_preread(struct tls_transport *t, size_t want)
+{
+	ssize_t n;
+
+	if (want > TLS_TRANSPORT_PREREAD_MAX)
+		want = TLS_TRANSPORT_PREREAD_MAX;
+	if (t->in == NULL && (t->in = malloc(TLS_TRANSPORT_PREREAD_MAX)) == NULL)
+		return TLSD_ERR_INTERNAL;
+	while (t->in_len < want) {
+		n = read_limited(t, t->in + t->in_len, want - t->in_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return TLSD_ERR_AGAIN;
+		if (n <= 0)
+			break;	/* end, error or limit: GnuTLS's next read meets it */
+		t->in_len += (size_t)n;
+	}
+	if (t->in_len == 0)
+		drop_input(t);
+	return TLSD_OK;
+}
+
+size_t tls_transport_input(const struct tls_transport *t, const uint8_t **data)
+{
+	*data = t->in ? t->in + t->in_pos : NULL;
+	return t->in_len - t->in_pos;
 }
 
 /* transport_pull_timeout: GnuTLS's wait for readable data, <ms> at most. */
@@ -201,6 +252,7 @@ size_t tls_transport_pending(const struct tls_transport *t)
 
 void tls_transport_free(struct tls_transport *t)
 {
+	drop_input(t);
 	free(t->buf);
 	t->buf = NULL;
 	t->len = t->cap = 0;

@@ -34,6 +34,7 @@
 #include "common/err.h"
 
 #define TLS_TRANSPORT_CORK_MAX (32 * 1024)
+#define TLS_TRANSPORT_PREREAD_MAX (5 + 16384 + 256)	/* one TLS record */
 
 struct tls_transport {
 	int fd;
@@ -41,6 +42,8 @@ struct tls_transport {
 	uint8_t *buf;		/* NULL while nothing waits */
 	size_t len, cap;
 	uint64_t writes;	/* sendmsg calls made */
+	uint8_t *in;		/* bytes read ahead of GnuTLS (the ClientHello); NULL: none */
+	size_t in_len, in_pos;
 	size_t in_limit;	/* most bytes to read; 0: no limit */
 	size_t received;	/* bytes read since the limit was set */
 	bool over_limit;	/* a read was refused for the limit */
@@ -60,6 +63,17 @@ void tls_transport_limit_input(struct tls_transport *t, size_t max);
 
 /* tls_transport_over_limit: a read was refused for the input limit. */
 bool tls_transport_over_limit(const struct tls_transport *t);
+
+/* tls_transport_preread: read ahead of GnuTLS until <want> bytes (at most
+ * TLS_TRANSPORT_PREREAD_MAX, and within the input limit) wait in <t>;
+ * GnuTLS reads them first. TLSD_OK when they are in, or when no more will
+ * come now for good (end of stream, an error, the input limit: GnuTLS then
+ * meets it on its next read); TLSD_ERR_AGAIN when the socket has no more
+ * yet; TLSD_ERR_INTERNAL when out of memory. */
+int tls_transport_preread(struct tls_transport *t, size_t want) TLSD_MUST_CHECK;
+
+/* tls_transport_input: the bytes read ahead and not yet taken by GnuTLS. */
+size_t tls_transport_input(const struct tls_transport *t, const uint8_t **data);
 
 /* tls_transport_cork: from now on pushes are buffered (see above). */
 void tls_transport_cork(struct tls_transport *t);

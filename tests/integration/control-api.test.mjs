@@ -121,7 +121,7 @@ async function resumedOnEveryWorker(d, session, opts) {
 }
 
 for (const [version, opts] of [['TLSv1.2', TLS12], ['TLSv1.3', TLS13]]) {
-  test(`${version}: after PUT /v1/ticket-keys old tickets stop resuming and new ones resume on every worker`,
+  test(`${version}: after PUT /v1/ticket-keys old tickets still resume (decrypt-only) and new ones resume on every worker`,
     async (t) => {
       const d = await startTlsd({ t, config: ecCreds(), control: true, workers: 4 });
       await d.waitWorkers(4);
@@ -131,8 +131,11 @@ for (const [version, opts] of [['TLSv1.2', TLS12], ['TLSv1.3', TLS13]]) {
       const put = await d.api('PUT', '/v1/ticket-keys', { body: { keys } });
       assert.equal(put.status, 200);
       assert.equal(put.json.generation, 2);
-      assert.deepEqual((await d.api('GET', '/v1/ticket-keys')).json, { keys, generation: 2 });
-      for (let i = 0; i < 8; i++) assert.equal(await resumedWith(d.port, old, opts), false, `old ticket, try ${i}`);
+      const got = (await d.api('GET', '/v1/ticket-keys')).json;
+      assert.equal(got.keys, keys);
+      assert.equal(got.generation, 2);
+      assert.deepEqual(got.ring.map((e) => e.state), ['next', 'active', 'decrypt-only']);
+      for (let i = 0; i < 8; i++) assert.equal(await resumedWith(d.port, old, opts), true, `old ticket, try ${i}`);
       const fresh = await sessionFrom(d.port, opts);
       await resumedOnEveryWorker(d, fresh, opts);
       // The runtime keys map onto GnuTLS's key as ticketKeys in a config does.
@@ -141,8 +144,8 @@ for (const [version, opts] of [['TLSv1.2', TLS12], ['TLSv1.3', TLS13]]) {
     });
 }
 
-test('POST /v1/ticket-keys/rotate: random new keys, generation + 1, old tickets stop resuming', async (t) => {
-  const d = await startTlsd({ t, config: ecCreds(), control: true, workers: 2 });
+test('POST /v1/ticket-keys/rotate: the next key becomes active, generation + 1; with ticketKeyRing 2 old tickets stop resuming', async (t) => {
+  const d = await startTlsd({ t, config: { ...ecCreds(), ticketKeyRing: 2 }, control: true, workers: 2 });
   const before = (await d.api('GET', '/v1/ticket-keys')).json;
   const old = await sessionFrom(d.port, TLS13);
   const r = await d.api('POST', '/v1/ticket-keys/rotate');
@@ -151,6 +154,8 @@ test('POST /v1/ticket-keys/rotate: random new keys, generation + 1, old tickets 
   const after = (await d.api('GET', '/v1/ticket-keys')).json;
   assert.notEqual(after.keys, before.keys);
   assert.equal(Buffer.from(after.keys, 'base64').length, 48);
+  assert.equal(after.ring[1].id, before.ring[0].id, 'the next key is the active one now');
+  assert.equal(after.ring.length, 2);
   assert.equal(await resumedWith(d.port, old, TLS13), false);
   assert.equal((await d.api('POST', '/v1/ticket-keys/rotate', { body: '{}' })).json.generation,
     before.generation + 2);

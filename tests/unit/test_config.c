@@ -988,7 +988,7 @@ static void test_to_json_effective(void **state)
 		"listen", "workers", "key", "cert", "ca", "crl", "pfx", "passphrase", "ciphers",
 		"priority", "ecdhCurve", "dhparam", "minVersion", "maxVersion", "secureProtocol",
 		"honorCipherOrder", "requestCert", "rejectUnauthorized", "ALPNProtocols",
-		"NPNProtocols", "handshakeTimeout", "sessionTimeout", "ticketKeys", "sessionIdContext",
+		"NPNProtocols", "handshakeTimeout", "sessionTimeout", "ticketKeys", "ticketKeyRing", "sessionIdContext",
 		"maxConnections", "maxSendFragment", "maxHandshakeSize", "renegotiation", "sessionCache", "contexts",
 		"ocsp", "backend", "proxyProtocol", "shutdownTimeout", "control", "stateDir",
 		"accessLog", "user", "group", "pidFile", "logFormat", "logLevel", "demo",

@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
+
 #include "common/ticket_keys.h"
 
 #define READERS 2
@@ -22,6 +24,31 @@
 static void pattern(unsigned char *keys, unsigned value)
 {
 	memset(keys, (int)(value & 0xff), TICKET_KEYS_SIZE);
+}
+
+/* ring_of: a ring with <keys> active and a fixed next key. */
+static struct ticket_ring ring_of(const unsigned char *keys)
+{
+	struct ticket_ring r;
+	unsigned char next[TICKET_KEYS_SIZE];
+
+	for (int i = 0; i < TICKET_KEYS_SIZE; i++)
+		next[i] = (unsigned char)i;	/* never one of pattern()'s keys */
+	ticket_ring_init(&r, keys, next, 1000);
+	return r;
+}
+
+static int create_with(const unsigned char *keys, struct ticket_keys **out)
+{
+	unsigned char random[TICKET_KEYS_SIZE];
+	struct ticket_ring r;
+
+	if (keys == NULL) {
+		assert_int_equal(gnutls_rnd(GNUTLS_RND_KEY, random, sizeof(random)), 0);
+		keys = random;
+	}
+	r = ring_of(keys);
+	return ticket_keys_create(&r, out);
 }
 
 static void test_derive_is_deterministic(void **state)
@@ -47,7 +74,7 @@ static void test_create_set_get(void **state)
 	uint64_t gen = 0;
 
 	pattern(keys, 1);
-	assert_int_equal(ticket_keys_create(keys, &tk), 0);
+	assert_int_equal(create_with(keys, &tk), 0);
 	assert_int_equal(ticket_keys_generation(tk), 1);
 	assert_int_equal(ticket_keys_get(tk, got, &gen), 0);
 	assert_memory_equal(got, keys, sizeof(keys));
@@ -55,16 +82,16 @@ static void test_create_set_get(void **state)
 	assert_true(ticket_keys_refresh(tk, &copy));
 	assert_int_equal(copy.generation, 1);
 	assert_int_equal(ticket_keys_derive(keys, want), 0);
-	assert_memory_equal(copy.master, want, sizeof(want));
+	assert_memory_equal(copy.e[copy.active].master, want, sizeof(want));
 	assert_false(ticket_keys_refresh(tk, &copy));	/* current: nothing to do */
 
 	pattern(keys, 2);
-	assert_int_equal(ticket_keys_set(tk, keys, &gen), 0);
+	assert_int_equal(ticket_keys_set(tk, keys, 3, &gen), 0);
 	assert_int_equal(gen, 2);
 	assert_true(ticket_keys_refresh(tk, &copy));
 	assert_int_equal(copy.generation, 2);
 	assert_int_equal(ticket_keys_derive(keys, want), 0);
-	assert_memory_equal(copy.master, want, sizeof(want));
+	assert_memory_equal(copy.e[copy.active].master, want, sizeof(want));
 	ticket_keys_destroy(tk);
 }
 
@@ -74,12 +101,12 @@ static void test_random_and_rotate(void **state)
 	unsigned char ka[TICKET_KEYS_SIZE], kb[TICKET_KEYS_SIZE], kc[TICKET_KEYS_SIZE];
 	uint64_t gen = 0;
 
-	assert_int_equal(ticket_keys_create(NULL, &a), 0);
-	assert_int_equal(ticket_keys_create(NULL, &b), 0);
+	assert_int_equal(create_with(NULL, &a), 0);
+	assert_int_equal(create_with(NULL, &b), 0);
 	assert_int_equal(ticket_keys_get(a, ka, &gen), 0);
 	assert_int_equal(ticket_keys_get(b, kb, &gen), 0);
 	assert_memory_not_equal(ka, kb, sizeof(ka));
-	assert_int_equal(ticket_keys_rotate(a, &gen), 0);
+	assert_int_equal(ticket_keys_rotate(a, 3, &gen), 0);
 	assert_int_equal(gen, 2);
 	assert_int_equal(ticket_keys_get(a, kc, &gen), 0);
 	assert_memory_not_equal(ka, kc, sizeof(ka));
@@ -132,7 +159,7 @@ static void reader(const struct ticket_keys *tk, unsigned char masters[256][TICK
 	while (changes < CHANGES) {
 		if (ticket_keys_refresh(tk, &copy)) {
 			changes++;
-			if (memcmp(copy.master, masters[copy.generation % 256], TICKET_MASTER_SIZE) != 0)
+			if (memcmp(copy.e[copy.active].master, masters[copy.generation % 256], TICKET_MASTER_SIZE) != 0)
 				_exit(1);
 		}
 		if (ticket_keys_get(tk, keys, &gen) != 0)
@@ -158,7 +185,7 @@ static void test_readers_never_see_a_torn_key(void **state)
 		assert_int_equal(ticket_keys_derive(keys, masters[v]), 0);
 	}
 	pattern(keys, 1);
-	assert_int_equal(ticket_keys_create(keys, &tk), 0);
+	assert_int_equal(create_with(keys, &tk), 0);
 	assert_int_equal(pipe(ready), 0);
 	for (int i = 0; i < READERS; i++) {
 		pids[i] = fork();
@@ -174,7 +201,7 @@ static void test_readers_never_see_a_torn_key(void **state)
 		uint64_t gen = 0;
 
 		pattern(keys, g);
-		assert_int_equal(ticket_keys_set(tk, keys, &gen), 0);
+		assert_int_equal(ticket_keys_set(tk, keys, 2, &gen), 0);
 		assert_int_equal(gen, g);
 		for (int i = 0; g % 64 == 0 && i < READERS; i++) {
 			if (pids[i] > 0 && waitpid(pids[i], &status, WNOHANG) == pids[i]) {
@@ -195,6 +222,43 @@ static void test_readers_never_see_a_torn_key(void **state)
 	ticket_keys_destroy(tk);
 }
 
+/* The ring's names are GnuTLS's (SHA3-512 of the period and the master):
+ * a ticket starting with an entry's name for this period or the one before
+ * finds that entry, and nothing else does. */
+static void test_copy_matches_names_of_every_entry(void **state)
+{
+	struct ticket_keys *tk = NULL;
+	struct ticket_key_copy copy = { 0 };
+	unsigned char keys[TICKET_KEYS_SIZE], name[TICKET_NAME_SIZE], ticket[64];
+	enum ticket_key_state st = TICKET_KEY_ACTIVE;
+	const int64_t now = 1700000000;
+	const unsigned expire = 300;
+	const uint64_t t = (uint64_t)now / (3 * expire);
+
+	pattern(keys, 1);
+	assert_int_equal(create_with(keys, &tk), 0);
+	pattern(keys, 2);
+	assert_int_equal(ticket_keys_set(tk, keys, 3, NULL), 0);	/* 1 is decrypt-only now */
+	assert_true(ticket_keys_refresh(tk, &copy));
+	assert_int_equal(copy.n, 3);
+	for (size_t i = 0; i < copy.n; i++) {
+		for (uint64_t p = t - 1; p <= t; p++) {
+			assert_int_equal(ticket_keys_name(copy.e[i].master, p, name), 0);
+			memset(ticket, 0xcc, sizeof(ticket));
+			memcpy(ticket, name, sizeof(name));
+			assert_ptr_equal(ticket_key_copy_match(&copy, ticket, sizeof(ticket), now, expire, &st),
+					 copy.e[i].master);
+			assert_int_equal(st, copy.e[i].state);
+		}
+		/* Two periods back: GnuTLS would not take it either. */
+		assert_int_equal(ticket_keys_name(copy.e[i].master, t - 2, name), 0);
+		memcpy(ticket, name, sizeof(name));
+		assert_null(ticket_key_copy_match(&copy, ticket, sizeof(ticket), now, expire, &st));
+	}
+	assert_null(ticket_key_copy_match(&copy, ticket, TICKET_NAME_SIZE - 1, now, expire, &st));
+	ticket_keys_destroy(tk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_random_and_rotate),
 		cmocka_unit_test(test_decode_and_encode),
 		cmocka_unit_test(test_readers_never_see_a_torn_key),
+		cmocka_unit_test(test_copy_matches_names_of_every_entry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
