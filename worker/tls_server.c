@@ -206,7 +206,27 @@ static _Thread_local struct {
 	gnutls_session_t session;
 	size_t n;
 	uint8_t ids[2 * HELLO_SUITES_MAX];
+	bool ffdhe;		/* supported_groups names an RFC 7919 group */
 } hello;
+
+#define EXT_SUPPORTED_GROUPS 10
+#define GROUP_FFDHE_FIRST 0x0100	/* ffdhe2048 .. ffdhe8192 */
+#define GROUP_FFDHE_LAST 0x0104
+
+/* on_hello_ext: note an RFC 7919 group in supported_groups. */
+static int on_hello_ext(void *ctx, unsigned tls_id, const unsigned char *data, unsigned size)
+{
+	unsigned group;
+
+	if (tls_id != EXT_SUPPORTED_GROUPS || size < 2)
+		return 0;
+	for (unsigned k = 2; k + 1 < size; k += 2) {
+		group = (unsigned)data[k] << 8 | data[k + 1];
+		if (group >= GROUP_FFDHE_FIRST && group <= GROUP_FFDHE_LAST)
+			hello.ffdhe = true;
+	}
+	return 0;
+}
 
 /* on_hello_message: record the cipher_suites of a ClientHello body (RFC
  * 8446 4.1.2: version, random, session id, suites). A malformed one is
@@ -228,6 +248,8 @@ static int on_hello_message(gnutls_session_t s, unsigned htype, unsigned when, u
 		return 0;
 	hello.n = len / 2 > HELLO_SUITES_MAX ? HELLO_SUITES_MAX : len / 2;
 	memcpy(hello.ids, msg->data + pos, 2 * hello.n);
+	hello.ffdhe = false;
+	(void)gnutls_ext_raw_parse(NULL, on_hello_ext, msg, GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO);
 	hello.session = s;
 	return 0;
 }
@@ -242,19 +264,24 @@ static const struct tls_server *server_of(gnutls_session_t s)
 	return (const struct tls_server *)((const char *)b->db - offsetof(struct tls_server, db));
 }
 
-enum { AUTH_RSA_SIGN = 1, AUTH_RSA_ENC = 2, AUTH_EC_SIGN = 4 };
+enum { AUTH_RSA_SIGN = 1, AUTH_RSA_ENC = 2, AUTH_EC_SIGN = 4, AUTH_DH = 8 };
 
 /* cert_auth: what the certificates of <s>'s credentials can do (SNI's
  * when chosen): an RSA key signs and decrypts, RSA-PSS only signs, ECDSA
- * and EdDSA sign for ECDHE-ECDSA. */
-static unsigned cert_auth(gnutls_session_t s)
+ * and EdDSA sign for ECDHE-ECDSA. AUTH_DH: DHE has a group, the client's
+ * RFC 7919 one or the main credentials' "dhparam" (contexts have none). */
+static unsigned cert_auth(const struct tls_server *srv, gnutls_session_t s)
 {
+	const struct tls_sni *sni = gnutls_session_get_ptr(s);
+
 	gnutls_certificate_credentials_t cred = NULL;
 	gnutls_datum_t der;
 	gnutls_x509_crt_t crt;
 	unsigned auth = 0;
 	int pk;
 
+	if (hello.ffdhe || (srv->cfg->dhparam != NULL && (sni == NULL || sni->held == NULL)))
+		auth |= AUTH_DH;
 	if (gnutls_credentials_get(s, GNUTLS_CRD_CERTIFICATE, (void **)&cred) < 0 || cred == NULL)
 		return 0;
 	for (unsigned i = 0; gnutls_certificate_get_crt_raw(cred, i, 0, &der) >= 0; i++) {
@@ -277,7 +304,7 @@ static bool kx_served(gnutls_kx_algorithm_t kx, unsigned auth)
 {
 	switch (kx) {
 	case GNUTLS_KX_RSA: return auth & AUTH_RSA_ENC;
-	case GNUTLS_KX_DHE_RSA:
+	case GNUTLS_KX_DHE_RSA: return (auth & AUTH_RSA_SIGN) && (auth & AUTH_DH);
 	case GNUTLS_KX_ECDHE_RSA: return auth & AUTH_RSA_SIGN;
 	case GNUTLS_KX_ECDHE_ECDSA: return auth & AUTH_EC_SIGN;
 	default: return false;
@@ -307,10 +334,11 @@ static bool offered(const uint8_t id[2])
 
 /* choose_tls12: as OpenSSL does, the first suite in the server's order
  * (honorCipherOrder) or else the client's, among those both sides have and
- * the certificates can serve; -1 when there is none. */
+ * the credentials can serve (GnuTLS would fail the handshake on one they
+ * cannot, where OpenSSL passes over it); -1 when there is none. */
 static int choose_tls12(const struct tls_server *srv, gnutls_session_t s)
 {
-	unsigned auth = cert_auth(s);
+	unsigned auth = cert_auth(srv, s);
 	int i;
 
 	if (srv->cfg->honor_cipher_order) {

@@ -44,6 +44,15 @@ async function sclient(d, flags) {
   return m && m[1] !== '(NONE)' ? m[1] : null;
 }
 
+// gnutlsKx(d, prio): the key exchange gnutls-cli reports for NORMAL:<prio>
+// ("ECDHE-X25519"), null when the handshake failed.
+async function gnutlsKx(d, prio) {
+  const r = await runTool('gnutls-cli', ['--insecure', '--port', String(d.port), '127.0.0.1',
+    '--priority', `NORMAL:${prio}`], { input: '' });
+  const m = /Description: \(TLS1\.2-X\.509\)-\(([A-Z0-9-]+)\)/.exec(r.stdout);
+  return m ? m[1] : null;
+}
+
 const offer12 = (d, cipher) => sclient(d, ['-tls1_2', '-cipher', `${cipher}:@SECLEVEL=0`]);
 const offer13 = (d, suite) => sclient(d, ['-tls1_3', '-ciphersuites', suite]);
 
@@ -75,7 +84,7 @@ test('"ciphers": one suite: a client offering another suite of the same kx is re
     'ECDHE-RSA-AES128-GCM-SHA256', 'the one suite of the set the client has');
 });
 
-test('"ciphers" order: honorCipherOrder picks the server\'s first, else the client\'s', { skip }, async (t) => {
+test('"ciphers" order: honorCipherOrder picks the server\'s first (that the credentials can serve), else the client\'s', { skip }, async (t) => {
   const ciphers = 'ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-SHA';
   const both = ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-GCM-SHA256'];
   const on = await startTlsd({ t, config: { ...rsaCreds(), ciphers, honorCipherOrder: true }, workers: 1 });
@@ -92,6 +101,14 @@ test('"ciphers" order: honorCipherOrder picks the server\'s first, else the clie
   assert.equal(await offer12(rsa, 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384'),
     'ECDHE-RSA-AES256-GCM-SHA384');
   assert.equal(await offer12(rsa, 'ECDHE-ECDSA-AES128-GCM-SHA256'), null, 'no ECDSA certificate');
+
+  // DHE first, no dhparam: only a client offering an RFC 7919 group gets it.
+  const dhe = await startTlsd({ t, config: { ...rsaCreds(), honorCipherOrder: true,
+    ciphers: 'DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256' }, workers: 1 });
+  // (gnutls-cli: OpenSSL 3.0 sends no RFC 7919 group in TLS 1.2.)
+  const dheOrEcdhe = '-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+DHE-RSA:+ECDHE-RSA:-CIPHER-ALL:+AES-128-GCM:-GROUP-ALL';
+  assert.equal(await gnutlsKx(dhe, `${dheOrEcdhe}:+GROUP-X25519`), 'ECDHE-X25519');
+  assert.equal(await gnutlsKx(dhe, `${dheOrEcdhe}:+GROUP-FFDHE2048:+GROUP-X25519`), 'DHE-FFDHE2048');
 });
 
 test('GET /v1/ciphers lists exactly the set', { skip }, async (t) => {
