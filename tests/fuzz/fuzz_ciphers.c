@@ -60,7 +60,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.min_version = field(&cursor, end), .max_version = field(&cursor, end),
 		.honor_cipher_order = size > 0 && (data[0] & 1),
 	};
-	if (ciphers_select(&opts, &set, &err) == 0) {
+	if (ciphers_select(&opts, &set, &err) == 0 &&
+	    ciphers_priority_text(&opts, &set, CIPHERS_PRIO_ALL, &priority, &err) == 0) {
+		/* The union is accepted (a bad ecdhCurve is an error, above);
+		 * then each TLS 1.2 suite's priority enables that suite alone. */
+		free(priority);
+		priority = NULL;
 		for (size_t i = 0; i < set.n; i++) {
 			if (set.v[i].tls13)
 				continue;
