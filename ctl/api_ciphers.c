@@ -1,5 +1,6 @@
-/* api_ciphers.c - the suites a GnuTLS priority enables, named as Node's
- * tls.getCiphers() names them. */
+/* api_ciphers.c - the suites tlsd can negotiate, named as Node's
+ * tls.getCiphers() names them: the "ciphers" set (common/ciphers.h), or
+ * the suites a native GnuTLS "priority" enables. */
 #include "ctl/api_ciphers.h"
 
 #include <ctype.h>
@@ -85,10 +86,39 @@ out:
 	return result;
 }
 
+/* set_list: the "ciphers" set of <cfg>, as ciphers_select reads it (the
+ * set the workers enforce), in its order; NULL on error. */
+static json_t *set_list(const struct tlsd_config *cfg)
+{
+	struct tlsd_priority_opts opts = {
+		.ciphers = cfg->ciphers, .min_version = cfg->min_version, .max_version = cfg->max_version,
+		.secure_protocol = cfg->secure_protocol, .ecdh_curve = cfg->ecdh_curve,
+		.honor_cipher_order = cfg->honor_cipher_order,
+	};
+	struct ciphers_set *set = malloc(sizeof(*set));
+	struct tlsd_error err = { "" };
+	json_t *list = NULL;
+
+	if (set == NULL || ciphers_select(&opts, set, &err) < 0 || (list = json_array()) == NULL)
+		goto out;
+	for (size_t i = 0; i < set->n; i++) {
+		if (json_array_append_new(list, node_name(set->v[i].name)) < 0) {
+			json_decref(list);
+			list = NULL;
+			goto out;
+		}
+	}
+out:
+	free(set);
+	return list;
+}
+
 void api_ciphers_get(const struct api_env *env, const struct api_request *req, struct api_reply *reply)
 {
-	if (env->ciphers == NULL)
+	json_t *list = env->cfg->priority == NULL ? set_list(env->cfg) : json_incref(env->ciphers);
+
+	if (list == NULL)
 		api_reply_error(reply, 500, "internal", "cannot list the cipher suites of the priority in use");
 	else
-		api_reply_json(reply, 200, json_incref(env->ciphers));
+		api_reply_json(reply, 200, list);
 }

@@ -20,8 +20,8 @@ targets="fuzz_config fuzz_ciphers fuzz_addr fuzz_proxy_header fuzz_client_hello"
 out=$build/fuzz
 mkdir -p "$out"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
--I$top -I$build -include $build/autoconfig.h $(pkg-config --cflags gnutls jansson libcrypto)"
-libs="$(pkg-config --libs gnutls jansson libcrypto) -lpthread -lrt"
+-I$top -I$build -include $build/autoconfig.h $(pkg-config --cflags gnutls jansson libcrypto libssl)"
+libs="$(pkg-config --libs gnutls jansson libcrypto libssl) -lpthread -lrt"
 passed=0
 failed=0
 
