@@ -167,8 +167,10 @@ int tls_transport_preread(struct tls_transport *t, size_t want)
 		want = TLS_TRANSPORT_PREREAD_MAX;
 	if (t->in == NULL && (t->in = malloc(TLS_TRANSPORT_PREREAD_MAX)) == NULL)
 		return TLSD_ERR_INTERNAL;
+	/* As much as has come, up to one record: usually the whole
+	 * ClientHello in one recv. Bytes past it are GnuTLS's next reads. */
 	while (t->in_len < want) {
-		n = read_limited(t, t->in + t->in_len, want - t->in_len);
+		n = read_limited(t, t->in + t->in_len, TLS_TRANSPORT_PREREAD_MAX - t->in_len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

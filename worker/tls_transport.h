@@ -64,8 +64,9 @@ void tls_transport_limit_input(struct tls_transport *t, size_t max);
 /* tls_transport_over_limit: a read was refused for the input limit. */
 bool tls_transport_over_limit(const struct tls_transport *t);
 
-/* tls_transport_preread: read ahead of GnuTLS until <want> bytes (at most
- * TLS_TRANSPORT_PREREAD_MAX, and within the input limit) wait in <t>;
+/* tls_transport_preread: read ahead of GnuTLS (as much as has come, up to
+ * TLS_TRANSPORT_PREREAD_MAX, within the input limit) until <want> bytes
+ * wait in <t>;
  * GnuTLS reads them first. TLSD_OK when they are in, or when no more will
  * come now for good (end of stream, an error, the input limit: GnuTLS then
  * meets it on its next read); TLSD_ERR_AGAIN when the socket has no more
