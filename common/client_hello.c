@@ -10,6 +10,7 @@
  *     session_ticket (35): the ticket, all of data
  *     pre_shared_key (41): identities<7..2^16-1> { identity<1..2^16-1>
  *                          obfuscated_ticket_age(4) } binders<33..2^16-1>
+ *     supported_versions (43): versions<2..254> of 2 bytes each
  */
 #include "common/client_hello.h"
 
@@ -19,6 +20,7 @@
 #define HANDSHAKE_CLIENT_HELLO 1
 #define EXT_SESSION_TICKET 35
 #define EXT_PRE_SHARED_KEY 41
+#define EXT_SUPPORTED_VERSIONS 43
 
 /* A cursor over bytes that must not be read past. Every read checks what
  * is left; a failed read leaves the cursor unusable (left = 0, bad set). */
@@ -94,6 +96,16 @@ static void read_psk_identities(struct cursor ext, struct client_hello *out)
 	}
 }
 
+static bool lists_tls13(struct cursor ext)
+{
+	struct cursor versions = cur_vector(&ext, 1);
+
+	while (!versions.bad && versions.left >= 2)
+		if (cur_uint(&versions, 2) == 0x0304)
+			return true;
+	return false;
+}
+
 static int read_extensions(struct cursor *body, struct client_hello *out)
 {
 	struct cursor exts;
@@ -112,6 +124,8 @@ static int read_extensions(struct cursor *body, struct client_hello *out)
 			out->ticket = (struct client_hello_blob){ data.p, data.left };
 		} else if (type == EXT_PRE_SHARED_KEY) {
 			read_psk_identities(data, out);
+		} else if (type == EXT_SUPPORTED_VERSIONS) {
+			out->offers_tls13 = lists_tls13(data);
 		}
 	}
 	return exts.bad ? TLSD_ERR_PROTO : TLSD_OK;

@@ -28,6 +28,7 @@ struct client_hello_blob {
 struct client_hello {
 	uint8_t session_id[32];
 	size_t session_id_len;
+	bool offers_tls13;			/* supported_versions lists TLS 1.3 */
 	bool has_ticket_ext;			/* TLS 1.2 session_ticket, maybe empty */
 	struct client_hello_blob ticket;	/* its ticket (len 0: asks for one) */
 	size_t n_psk;				/* TLS 1.3 pre_shared_key identities */

@@ -41,6 +41,13 @@ enum cluster_counter {
 	CS_TICKET_RESUMED_NEXT,		/* ... .next: under the next key (another machine activated it) */
 	CS_TICKET_RESUMED_DECRYPT_ONLY,	/* ... .decrypt_only: under a key a rotation retired */
 	CS_TICKET_KEY_NOT_FOUND,	/* ticket_keys.not_found: a ticket no ring entry names */
+	CS_STORE_HITS,		/* session_store.hits: a valid entry came from Redis */
+	CS_STORE_MISSES,	/* session_store.misses: Redis had none */
+	CS_STORE_REFUSED,	/* session_store.refused: an entry failed its checks */
+	CS_STORE_ERRORS,	/* session_store.errors: an error reply, or the connection lost */
+	CS_STORE_TIMEOUTS,	/* session_store.timeouts: a handshake stopped waiting for Redis */
+	CS_STORE_UNAVAILABLE,	/* session_store.unavailable: not asked: the store was down */
+	CS_STORE_WRITES,	/* session_store.writes: new sessions written to Redis */
 	CS_COUNTERS
 };
 

@@ -972,6 +972,27 @@ static const struct field cache_fields[] = {
 	{ .key = NULL },
 };
 
+/* f_store_address: "HOST:PORT" or "unix:/path" of the Redis server. */
+static int f_store_address(const struct parser *p, const struct field *f, const char *name, json_t *v,
+			   void *base)
+{
+	const char *text = NULL;
+	struct tlsd_addr addr;
+
+	GUARD(string_value(p, name, v, &text));
+	GUARD(addr_check(p, name, text, true, true, &addr));
+	return dup_into(p, SLOT(base, f, char *), text);
+}
+
+static const struct field store_fields[] = {
+	{ .key = "redis", .kind = K_STRING, .parse = f_store_address, .offset = CFG(store_redis) },
+	{ .key = "prefix", .kind = K_STRING, .parse = f_str, .offset = CFG(store_prefix), .min = 0, .max = 64 },
+	{ .key = "password", .kind = K_STRING, .parse = f_str, .offset = CFG(store_password), .min = 1,
+	  .max = 512 },
+	{ .key = "db", .kind = K_INT, .parse = f_int, .offset = CFG(store_db), .min = 0, .max = 1000000 },
+	{ .key = NULL },
+};
+
 /* Every key of SPEC.md "Config file", in its order. */
 static const struct field top_fields[] = {
 	{ .key = "listen", .kind = K_ANY, .parse = f_listen, .offset = CFG(listen) },
@@ -1014,6 +1035,7 @@ static const struct field top_fields[] = {
 	  .min = 4096, .max = 16777215 },
 	{ .key = "renegotiation", .kind = K_OBJECT, .parse = f_members, .members = reneg_fields },
 	{ .key = "sessionCache", .kind = K_OBJECT, .parse = f_members, .members = cache_fields },
+	{ .key = "sessionStore", .kind = K_OBJECT, .parse = f_members, .members = store_fields },
 	{ .key = "contexts", .kind = K_ANY, .parse = f_contexts },
 	{ .key = "ocsp", .kind = K_STRING, .parse = f_file, .offset = CFG(ocsp) },
 	{ .key = "backend", .kind = K_STRING, .parse = f_backend, .offset = CFG(backend) },
@@ -1095,6 +1117,10 @@ static int fill_defaults(const struct parser *p, struct tlsd_config *cfg)
 		GUARD(absolute_path(p, "stateDir", DEFAULT_STATE_DIR, &cfg->state_dir));
 	if (cfg->access_log == NULL)
 		GUARD(dup_into(p, &cfg->access_log, DEFAULT_ACCESS_LOG));
+	if (cfg->store_redis == NULL && (cfg->store_prefix || cfg->store_password || cfg->store_db))
+		return cfg_error(p, "sessionStore: \"redis\" is missing (the store's address)");
+	if (cfg->store_redis != NULL && cfg->store_prefix == NULL)
+		GUARD(dup_into(p, &cfg->store_prefix, "tlsd:"));
 	return TLSD_OK;
 }
 
@@ -1195,7 +1221,8 @@ static void free_strings(struct tlsd_config *cfg)
 			  cfg->ciphers, cfg->priority, cfg->ecdh_curve, cfg->min_version,
 			  cfg->max_version, cfg->secure_protocol, cfg->session_id_context,
 			  cfg->backend, cfg->control_listen, cfg->control_token_file,
-			  cfg->state_dir, cfg->access_log, cfg->user, cfg->group, cfg->pid_file };
+			  cfg->state_dir, cfg->access_log, cfg->user, cfg->group, cfg->pid_file,
+			  cfg->store_redis, cfg->store_prefix };
 
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		free(plain[i]);
@@ -1215,6 +1242,7 @@ void config_free(struct tlsd_config *cfg)
 	pem_list_free(&cfg->crl, false);
 	free_secret(cfg->passphrase);
 	free_secret(cfg->ticket_keys);
+	free_secret(cfg->store_password);
 	free_strings(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -1529,6 +1557,9 @@ static void put_sessions(json_t *o, const struct tlsd_config *cfg, bool *ok)
 	put(o, "renegotiation", json_pack("{s:i, s:i}", "limit", cfg->reneg_limit, "window",
 					  cfg->reneg_window_s), ok);
 	put(o, "sessionCache", json_pack("{s:I}", "size", (json_int_t)cfg->session_cache_size), ok);
+	put(o, "sessionStore", cfg->store_redis == NULL ? json_null()
+			       : json_pack("{s:s, s:s, s:o, s:i}", "redis", cfg->store_redis, "prefix", cfg->store_prefix,
+					   "password", secret(cfg->store_password), "db", cfg->store_db), ok);
 	put(o, "contexts", contexts_json(cfg), ok);
 	put(o, "ocsp", str_or_null(cfg->ocsp), ok);
 }

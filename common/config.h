@@ -112,6 +112,10 @@ struct tlsd_config {
 	int max_handshake_size;		/* longest handshake message taken, 4096..2^24-1, default 65536 */
 	int reneg_limit;		/* 0..RENEG_LIMIT_MAX (16), default 3 */
 	int reneg_window_s;		/* > 0, default 600 */
+	char *store_redis;		/* sessionStore.redis: "HOST:PORT" or "unix:/path"; NULL: no store */
+	char *store_prefix;		/* sessionStore.prefix, default "tlsd:" */
+	char *store_password;		/* sessionStore.password (AUTH); NULL: none */
+	int store_db;			/* sessionStore.db (SELECT), default 0 */
 	long session_cache_size;	/* entries, >= 0 (0 = no cache), default 20480 */
 	struct tlsd_context_config *contexts;	/* hostnames lowercased, distinct */
 	size_t n_contexts;

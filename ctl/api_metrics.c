@@ -32,6 +32,15 @@ static const struct labelled ticket_key_states[] = {
 	{ "decrypt-only", CS_TICKET_RESUMED_DECRYPT_ONLY },
 };
 
+static const struct labelled store_lookups[] = {
+	{ "hit", CS_STORE_HITS },
+	{ "miss", CS_STORE_MISSES },
+	{ "refused", CS_STORE_REFUSED },
+	{ "error", CS_STORE_ERRORS },
+	{ "timeout", CS_STORE_TIMEOUTS },
+	{ "unavailable", CS_STORE_UNAVAILABLE },
+};
+
 static const struct labelled renegotiation_results[] = {
 	{ "accepted", CS_RENEG_ACCEPTED },
 	{ "refused", CS_RENEG_REFUSED },
@@ -97,6 +106,11 @@ static void write_traffic(FILE *out, const struct cluster_figures *t)
 	labelled_counter(out, "tlsd_ticket_resumptions_total",
 			 "Ticket resumptions by the ring state of the key that decrypted the ticket.", "key",
 			 ticket_key_states, N_OF(ticket_key_states), t);
+	labelled_counter(out, "tlsd_session_store_lookups_total",
+			 "Session-ID lookups in the session store (Redis) by outcome.", "result", store_lookups,
+			 N_OF(store_lookups), t);
+	single(out, "tlsd_session_store_writes_total", "counter", "New sessions written to the session store.",
+	       c[CS_STORE_WRITES]);
 	single(out, "tlsd_ticket_key_not_found_total", "counter",
 	       "Tickets offered that no key of the ring named (expired, or machines out of sync).",
 	       c[CS_TICKET_KEY_NOT_FOUND]);

@@ -48,6 +48,15 @@ static json_t *session_cache_json(const struct api_env *env)
 			 "misses", counter(st.misses), "evictions", counter(st.evictions));
 }
 
+/* session_store_json: the Redis level of the session-ID cache. */
+static json_t *session_store_json(const uint64_t *c)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "hits", counter(c[CS_STORE_HITS]), "misses",
+			 counter(c[CS_STORE_MISSES]), "refused", counter(c[CS_STORE_REFUSED]), "errors",
+			 counter(c[CS_STORE_ERRORS]), "timeouts", counter(c[CS_STORE_TIMEOUTS]), "unavailable",
+			 counter(c[CS_STORE_UNAVAILABLE]), "writes", counter(c[CS_STORE_WRITES]));
+}
+
 /* ticket_keys_json: the ring's generation, ticket resumptions by the state
  * of the key that decrypted them, and tickets no key in the ring named. */
 static json_t *ticket_keys_json(const struct api_env *env, const uint64_t *c)
@@ -66,7 +75,7 @@ json_t *api_stats_json(const struct api_env *env)
 	double uptime = (double)time(NULL) - env->started_at;
 
 	cluster_stats_totals(env->stats, &t);
-	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:o, s:{s:o, s:o}}",
+	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:{s:o, s:o}}",
 			 "uptime_s", (json_int_t)(uptime < 0 ? 0 : uptime),
 			 "workers", workers_json(env),
 			 "connections", "current", counter(t.current), "total", counter(c[CS_CONN_TOTAL]),
@@ -74,6 +83,7 @@ json_t *api_stats_json(const struct api_env *env)
 			 "handshakes", handshakes_json(&t),
 			 "bytes", "in", counter(c[CS_BYTES_IN]), "out", counter(c[CS_BYTES_OUT]),
 			 "session_cache", session_cache_json(env),
+			 "session_store", session_store_json(c),
 			 "ticket_keys", ticket_keys_json(env, c),
 			 "renegotiations", "accepted", counter(c[CS_RENEG_ACCEPTED]),
 			 "refused", counter(c[CS_RENEG_REFUSED]));

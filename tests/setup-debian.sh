@@ -6,7 +6,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev libssl-dev \
 libmicrohttpd-dev libjansson-dev libev-dev libcmocka-dev gnutls-bin openssl curl \
-clang libclang-rt-14-dev util-linux python3 passwd"
+clang libclang-rt-14-dev util-linux libhiredis-dev redis-server python3 passwd"
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PACKAGES >/dev/null

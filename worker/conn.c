@@ -41,6 +41,8 @@ struct conn {
 	ev_io client_io;
 	ev_io backend_io;
 	ev_timer timer;		/* handshake or backend-connect deadline */
+	ev_timer store_timer;	/* how long the handshake waits for the session store */
+	struct session_store_lookup *store_lookup;	/* a lookup in flight, or NULL */
 	ev_tstamp started;
 	char client[80];
 	struct sockaddr_storage peer;
@@ -55,6 +57,8 @@ struct conn {
 	bool client_eof;	/* close_notify or FIN from the client */
 	bool backend_eof;	/* FIN from the backend */
 	bool hello_read;	/* the ClientHello was read ahead (or could not be) */
+	uint8_t store_id[32];	/* the session ID asked of the store */
+	size_t store_id_len;
 	enum ticket_key_state ticket_key;	/* the ring entry the session decrypts with */
 	bool tickets_due;	/* TLS 1.3 tickets not sent yet: the socket was full */
 	bool bye_sent;		/* close_notify handed to the transport */
@@ -117,6 +121,9 @@ static void conn_show_start(struct conn *c)
 
 static void conn_release(struct conn *c)
 {
+	session_store_abandon(c->store_lookup);
+	c->store_lookup = NULL;
+	ev_timer_stop(c->env->loop, &c->store_timer);
 	conn_listing_close(&c->listing);
 	ev_io_stop(c->env->loop, &c->client_io);
 	ev_io_stop(c->env->loop, &c->backend_io);
@@ -196,6 +203,10 @@ static void conn_update_watchers(struct conn *c)
 	int client = 0, backend = 0;
 	int unsent = tls_transport_pending(&c->tx) > 0 ? EV_WRITE : 0;
 
+	if (c->store_lookup != NULL) {	/* nothing is read while the store answers */
+		watch(c->env->loop, &c->client_io, c->fd, unsent);
+		return;
+	}
 	if (c->state == CONN_HANDSHAKE || c->state == CONN_RENEGOTIATING) {
 		watch(c->env->loop, &c->client_io, c->fd, tls_direction_events(c->tls) | unsent);
 		watch(c->env->loop, &c->backend_io, c->backend_fd, 0);
@@ -660,9 +671,78 @@ static void conn_choose_ticket_key(struct conn *c, const struct client_hello *ch
 	}
 }
 
+static bool conn_uncork(struct conn *c);
+
+/* conn_store_done: the store answered, or the handshake stopped waiting:
+ * GnuTLS takes over (with the entry in the shared cache, if one came). */
+static void conn_store_done(struct conn *c)
+{
+	c->store_lookup = NULL;
+	ev_timer_stop(c->env->loop, &c->store_timer);
+	tls_transport_cork(&c->tx);
+	if (conn_handshake_step(c))
+		conn_uncork(c);
+}
+
+static void on_store_found(void *arg, const uint8_t *blob, size_t len, int64_t expires)
+{
+	struct conn *c = arg;
+	const struct session_db *db = tls_server_session_db(c->env->tls);
+
+	if (blob != NULL && session_cache_store(db->cache, c->store_id, c->store_id_len, blob, len, expires,
+						(int64_t)ev_now(c->env->loop)) < 0)
+		log_debug("%s: the session from the store does not fit the cache", c->client);
+	conn_store_done(c);
+}
+
+static void on_store_timeout(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct conn *c = t->data;
+
+	session_store_abandon(c->store_lookup);
+	conn_count(c, CS_STORE_TIMEOUTS, 1);
+	conn_store_done(c);
+}
+
+/* conn_wants_store: a TLS 1.2 ClientHello offering a session ID (and no
+ * ticket, which would be tried too) that this machine's cache lacks. A
+ * TLS 1.3 ClientHello's session ID is random (RFC 8446 D.4): never asked. */
+static bool conn_wants_store(const struct conn *c, const struct client_hello *ch)
+{
+	const struct session_db *db = tls_server_session_db(c->env->tls);
+	uint8_t blob[SESSION_CACHE_DATA_MAX];
+	size_t len = 0;
+
+	if (c->env->store == NULL || db->cache == NULL || ch->session_id_len == 0 || ch->offers_tls13 ||
+	    ch->ticket.len > 0 || ch->n_psk > 0)
+		return false;
+	return session_cache_fetch(db->cache, ch->session_id, ch->session_id_len, (int64_t)ev_now(c->env->loop),
+				   blob, sizeof(blob), &len) < 0;
+}
+
+/* conn_ask_store: look the session ID up in the store, waiting at most
+ * SESSION_STORE_WAIT_MS. TLSD_ERR_AGAIN while it answers. */
+static int conn_ask_store(struct conn *c, const struct client_hello *ch)
+{
+	const struct session_db *db = tls_server_session_db(c->env->tls);
+
+	if (!conn_wants_store(c, ch))
+		return TLSD_OK;
+	memcpy(c->store_id, ch->session_id, ch->session_id_len);
+	c->store_id_len = ch->session_id_len;
+	c->store_lookup = session_store_get(c->env->store, ch->session_id, ch->session_id_len, db->context,
+					    on_store_found, c);
+	if (c->store_lookup == NULL)
+		return TLSD_OK;
+	ev_timer_set(&c->store_timer, SESSION_STORE_WAIT_MS / 1000.0, 0.0);
+	ev_timer_start(c->env->loop, &c->store_timer);
+	return TLSD_ERR_AGAIN;
+}
+
 /* conn_read_hello: read the first TLS record ahead of GnuTLS and pick the
- * ticket key from it. TLSD_ERR_AGAIN: more bytes are needed; otherwise
- * GnuTLS takes over (with what was read, whatever it was). */
+ * ticket key from it (and ask the session store). TLSD_ERR_AGAIN: more
+ * bytes are needed, or the store's answer; otherwise GnuTLS takes over
+ * (with what was read, whatever it was). */
 static int conn_read_hello(struct conn *c)
 {
 	struct client_hello ch;
@@ -680,15 +760,19 @@ static int conn_read_hello(struct conn *c)
 		have = tls_transport_input(&c->tx, &data);
 		need = client_hello_record_len(data, have);
 	}
-	if (need > 0 && client_hello_parse(data, have, &ch) == TLSD_OK)
-		conn_choose_ticket_key(c, &ch);
-	return TLSD_OK;
+	if (need <= 0 || client_hello_parse(data, have, &ch) != TLSD_OK)
+		return TLSD_OK;
+	conn_choose_ticket_key(c, &ch);
+	c->hello_read = true;
+	return conn_ask_store(c, &ch);
 }
 
 static bool conn_handshake_step(struct conn *c)
 {
 	int rc;
 
+	if (c->store_lookup != NULL)
+		return true;	/* the store's answer, or its deadline, goes on */
 	if (c->state == CONN_HANDSHAKE && !c->hello_read) {
 		rc = conn_read_hello(c);
 		if (rc == TLSD_ERR_AGAIN) {
@@ -799,7 +883,8 @@ static void conn_init_fields(struct conn *c, struct conn_env *env, int fd, const
 	ev_io_init(&c->client_io, on_client_io, fd, EV_READ);
 	ev_init(&c->backend_io, on_backend_io);
 	ev_timer_init(&c->timer, on_timer, (double)env->cfg->handshake_timeout_ms / 1000.0, 0.0);
-	c->client_io.data = c->backend_io.data = c->timer.data = c;
+	ev_init(&c->store_timer, on_store_timeout);
+	c->client_io.data = c->backend_io.data = c->timer.data = c->store_timer.data = c;
 }
 
 /* set_nodelay: every record goes out when written: a small one after an
@@ -820,6 +905,7 @@ struct conn *conn_start(struct conn_env *env, int fd, const struct sockaddr *pee
 	set_nodelay(fd);
 	if (c != NULL) {
 		c->sni.map = env->sni;
+		c->db.store = env->store;
 		tls_transport_init(&c->tx, fd);
 		tls_transport_limit_input(&c->tx, (size_t)env->cfg->max_handshake_size);
 	}

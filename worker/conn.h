@@ -32,6 +32,7 @@ struct conn_env {
 	const struct access_log *log;
 	struct ticket_key_copy *ticket_key;	/* for new sessions (and its names cache) */
 	struct sni_map *sni;		/* SNI contexts; NULL: none */
+	struct session_store *store;	/* sessionStore (Redis); NULL: none */
 	struct cluster_stats *stats;	/* counters: this worker's slot */
 	int slot;
 	struct conn_table *conn_table;	/* GET /v1/connections; NULL: not listed */

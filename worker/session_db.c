@@ -15,7 +15,8 @@ static int64_t now_s(void)
 
 static int db_store(void *ptr, gnutls_datum_t key, gnutls_datum_t data)
 {
-	const struct session_db *db = ((struct session_db_binding *)ptr)->db;
+	const struct session_db_binding *b = ptr;
+	const struct session_db *db = b->db;
 	uint8_t blob[SESSION_CACHE_DATA_MAX];
 	size_t clen = strlen(db->context);
 	time_t expires = gnutls_db_check_entry_expire_time(&data);
@@ -25,6 +26,8 @@ static int db_store(void *ptr, gnutls_datum_t key, gnutls_datum_t data)
 	blob[0] = (uint8_t)clen;
 	memcpy(blob + 1, db->context, clen);
 	memcpy(blob + 1 + clen, data.data, data.size);
+	if (b->store != NULL)
+		session_store_put(b->store, key.data, key.size, blob, 1 + clen + data.size, (int64_t)expires);
 	return session_cache_store(db->cache, key.data, key.size, blob, 1 + clen + data.size,
 				   (int64_t)expires, now_s()) < 0 ? -1 : 0;
 }

@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "common/session_cache.h"
+#include "worker/session_store.h"
 
 struct session_db {
 	struct session_cache *cache;	/* shared; NULL or capacity 0: disabled */
@@ -25,6 +26,7 @@ struct session_db {
  * this session's ID there (so a resumption was by session ID, not ticket). */
 struct session_db_binding {
 	const struct session_db *db;
+	struct session_store *store;	/* Redis, written behind; NULL: none */
 	bool hit;
 };
 

@@ -177,6 +177,11 @@ void tls_server_use_session_cache(struct tls_server *srv, struct session_cache *
 	srv->db.context = srv->cfg->session_id_context ? srv->cfg->session_id_context : "";
 }
 
+const struct session_db *tls_server_session_db(const struct tls_server *srv)
+{
+	return &srv->db;
+}
+
 const char *tls_server_priority_text(const struct tls_server *srv)
 {
 	return srv->priority_text;

@@ -51,6 +51,10 @@ void tls_server_use_session_cache(struct tls_server *srv, struct session_cache *
 /* tls_server_free: release <srv> (NULL is fine). */
 void tls_server_free(struct tls_server *srv);
 
+/* tls_server_session_db: the session-ID cache and the sessionIdContext
+ * its sessions carry (cache NULL: no cache). */
+const struct session_db *tls_server_session_db(const struct tls_server *srv);
+
 /* tls_server_priority_text: the GnuTLS priority string in use. */
 const char *tls_server_priority_text(const struct tls_server *srv);
 

@@ -55,6 +55,7 @@ struct worker {
 	struct ticket_key_copy ticket_key;	/* what new sessions get */
 	struct sni_map *sni;			/* SNI contexts, as of the last accept */
 	struct accept_pause pause;
+	struct session_store *store;		/* sessionStore; NULL: none */
 	size_t peak_conns;			/* most open since the last trim */
 	ev_timer trim_timer;
 };
@@ -307,6 +308,8 @@ static int worker_init(struct worker *w, const struct worker_setup *setup)
 	w->pause.timer.data = w;
 	ev_init(&w->trim_timer, worker_on_trim);
 	w->trim_timer.data = w;
+	GUARD(session_store_new(w->loop, setup->cfg, setup->stats, w->env.slot, &w->store));
+	w->env.store = w->store;
 	GUARD(worker_watch_listeners(w));
 	worker_watch_signals(w);
 	return TLSD_OK;
@@ -328,6 +331,7 @@ int worker_run(const struct worker_setup *setup)
 		log_debug("started, pid %d", (int)getpid());
 		ev_run(w.loop, 0);
 	}
+	session_store_free(w.store);
 	if (w.loop != NULL)
 		ev_loop_destroy(w.loop);
 	free(w.accept_io);

@@ -107,6 +107,7 @@ function assertMatchesStats(m, s, maxConnections) {
     tlsd_session_cache_evictions_total: s.session_cache.evictions,
     tlsd_ticket_keys_generation: s.ticket_keys.generation,
     tlsd_ticket_key_not_found_total: s.ticket_keys.not_found,
+    tlsd_session_store_writes_total: s.session_store.writes,
     'tlsd_ticket_resumptions_total{key="active"}': s.ticket_keys.resumed.active,
     'tlsd_ticket_resumptions_total{key="next"}': s.ticket_keys.resumed.next,
     'tlsd_ticket_resumptions_total{key="decrypt-only"}': s.ticket_keys.resumed.decrypt_only,
@@ -116,6 +117,10 @@ function assertMatchesStats(m, s, maxConnections) {
   };
   for (const r of ['full', 'resumed_session_id', 'resumed_ticket', 'failed', 'timeout']) {
     expect[`tlsd_handshakes_total{result="${r}"}`] = s.handshakes[r];
+  }
+  for (const [label, key] of [['hit', 'hits'], ['miss', 'misses'], ['refused', 'refused'], ['error', 'errors'],
+    ['timeout', 'timeouts'], ['unavailable', 'unavailable']]) {
+    expect[`tlsd_session_store_lookups_total{result="${label}"}`] = s.session_store[key];
   }
   for (const v of ['TLSv1.2', 'TLSv1.3']) {
     expect[`tlsd_handshakes_by_version_total{version="${v}"}`] = s.handshakes.by_version[v];

@@ -143,6 +143,7 @@ static void tls13_hello_offers_one_psk_identity(void **state)
 	assert_int_equal(client_hello_parse(hello_tls13_psk, sizeof(hello_tls13_psk), &ch), TLSD_OK);
 	assert_int_equal(ch.session_id_len, 32);	/* the middlebox-compatibility ID */
 	assert_memory_equal(ch.session_id, hello_tls13_psk + 44, 32);
+	assert_true(ch.offers_tls13);
 	assert_true(ch.has_ticket_ext);
 	assert_int_equal(ch.ticket.len, 0);
 	assert_int_equal(ch.n_psk, 1);
@@ -170,6 +171,7 @@ static void tls12_hello_without_tickets(void **state)
 	(void)state;
 	assert_int_equal(client_hello_parse(hello_tls12_plain, sizeof(hello_tls12_plain), &ch), TLSD_OK);
 	assert_int_equal(ch.session_id_len, 0);
+	assert_false(ch.offers_tls13);
 	assert_false(ch.has_ticket_ext);
 	assert_int_equal(ch.n_psk, 0);
 }

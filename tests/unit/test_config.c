@@ -533,6 +533,9 @@ static void test_range_errors(void **state)
 		{ "{\"maxSendFragment\": 100}", "maxSendFragment: must be between 512 and 16384, got 100" },
 		{ "{\"maxSendFragment\": 16385}", "maxSendFragment: must be between 512 and 16384, got 16385" },
 		{ "{\"maxHandshakeSize\": 4095}", "maxHandshakeSize: must be between 4096 and 16777215, got 4095" },
+		{ "{\"sessionStore\": {\"prefix\": \"x\"}}", "sessionStore: \"redis\" is missing (the store's address)" },
+		{ "{\"sessionStore\": {\"redis\": \"127.0.0.1:6379\", \"db\": -1}}", "sessionStore.db: must be between 0 and 1000000, got -1" },
+		{ "{\"ticketKeyRing\": 9}", "ticketKeyRing: must be between 2 and 8, got 9" },
 		{ "{\"handshakeTimeout\": 0}", "handshakeTimeout: must be at least 1, got 0" },
 		{ "{\"handshakeTimeout\": 2147483648}", "handshakeTimeout: must be between 1 and 2147483647" },
 		{ "{\"sessionTimeout\": 0}", "sessionTimeout: must be between 1 and 604800, got 0" },
@@ -989,7 +992,7 @@ static void test_to_json_effective(void **state)
 		"priority", "ecdhCurve", "dhparam", "minVersion", "maxVersion", "secureProtocol",
 		"honorCipherOrder", "requestCert", "rejectUnauthorized", "ALPNProtocols",
 		"NPNProtocols", "handshakeTimeout", "sessionTimeout", "ticketKeys", "ticketKeyRing", "sessionIdContext",
-		"maxConnections", "maxSendFragment", "maxHandshakeSize", "renegotiation", "sessionCache", "contexts",
+		"maxConnections", "maxSendFragment", "maxHandshakeSize", "renegotiation", "sessionCache", "sessionStore", "contexts",
 		"ocsp", "backend", "proxyProtocol", "shutdownTimeout", "control", "stateDir",
 		"accessLog", "user", "group", "pidFile", "logFormat", "logLevel", "demo",
 	};
