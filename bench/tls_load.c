@@ -384,6 +384,18 @@ static void print_result(const char *mode, double seconds, double cpu, const cha
 
 /* ---- handshake ---- */
 
+/* first_session: one untimed connection, so that a session to offer is
+ * kept (keep_session); dies when it fails. */
+static void first_session(SSL_CTX *ctx, const struct opts *o)
+{
+	const char *why = NULL;
+	SSL *ssl = tls_open(ctx, o, NULL, &why);
+
+	if (ssl == NULL)
+		die("first handshake with %s:%d failed: %s", o->host, o->port, why);
+	tls_close(ssl);
+}
+
 static int run_handshake(SSL_CTX *ctx, const struct opts *o)
 {
 	long long n = 0, resumed = 0, errors = 0;
@@ -393,10 +405,7 @@ static int run_handshake(SSL_CTX *ctx, const struct opts *o)
 	SSL *ssl;
 
 	if (o->resume) {
-		ssl = tls_open(ctx, o, NULL, &why);
-		if (ssl == NULL)
-			die("first handshake with %s:%d failed: %s", o->host, o->port, why);
-		tls_close(ssl);
+		first_session(ctx, o);
 		if (last_session == NULL)
 			warn("the server gave no session to resume: every connection will be a full handshake");
 	}
@@ -753,12 +762,8 @@ static int connect_client(SSL_CTX *ctx, const struct opts *o, int out)
 	int fails = 0, done = 0;
 	SSL *ssl;
 
-	if (o->resume) {
-		ssl = tls_open(ctx, o, NULL, &why);
-		if (ssl == NULL)
-			die("first handshake with %s:%d failed: %s", o->host, o->port, why);
-		tls_close(ssl);
-	}
+	if (o->resume)
+		first_session(ctx, o);
 	end = now_s() + o->seconds;
 	while ((t = now_s()) < end && !(o->count_set && done >= o->count)) {
 		ssl = tls_open(ctx, o, o->resume ? last_session : NULL, &why);
