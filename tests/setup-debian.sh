@@ -8,5 +8,8 @@ PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev libssl-de
 libmicrohttpd-dev libjansson-dev libev-dev libcmocka-dev gnutls-bin openssl curl \
 clang libclang-rt-14-dev util-linux libhiredis-dev redis-server python3 passwd"
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
+# The Debian package and its check (tests/package/check.sh); libcurl is in
+# debian/control's Build-Depends for tlsctl.
+PACKAGES="$PACKAGES dpkg-dev debhelper lintian adduser logrotate libcurl4-openssl-dev"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PACKAGES >/dev/null
