@@ -48,6 +48,11 @@ enum cluster_counter {
 	CS_STORE_TIMEOUTS,	/* session_store.timeouts: a handshake stopped waiting for Redis */
 	CS_STORE_UNAVAILABLE,	/* session_store.unavailable: not asked: the store was down */
 	CS_STORE_WRITES,	/* session_store.writes: new sessions written to Redis */
+	CS_BACKEND_TLS_FULL,	/* backend.tls.full: full handshakes to the backend */
+	CS_BACKEND_TLS_RESUMED,	/* backend.tls.resumed: resumed ones */
+	/* backend.tls.failures.*, in the order of enum backend_tls_failure: */
+	CS_BACKEND_TLS_EXPIRED, CS_BACKEND_TLS_UNKNOWN_CA, CS_BACKEND_TLS_NAME_MISMATCH,
+	CS_BACKEND_TLS_BAD_CERTIFICATE, CS_BACKEND_TLS_HANDSHAKE,
 	CS_COUNTERS
 };
 

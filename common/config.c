@@ -972,6 +972,51 @@ static const struct field cache_fields[] = {
 	{ .key = NULL },
 };
 
+/* f_backend_tls: the "tls" object under "backend": Node's tls.connect
+ * options for the connection to the backend. */
+static int f_backend_tls(const struct parser *p, const struct field *f, const char *name, json_t *v, void *base)
+{
+	((struct tlsd_config *)base)->backend_tls = true;
+	return parse_object(p, name, v, f->members, base);
+}
+
+static const struct field backend_tls_fields[] = {
+	{ .key = "servername", .kind = K_STRING, .parse = f_str, .offset = CFG(btls_servername), .min = 1,
+	  .max = 253 },
+	{ .key = "ca", .kind = K_ANY, .parse = f_pems, .offset = CFG(btls_ca) },
+	{ .key = "rejectUnauthorized", .kind = K_BOOL, .parse = f_bool, .offset = CFG(btls_reject_unauthorized) },
+	{ .key = "checkServerIdentity", .kind = K_BOOL, .parse = f_bool, .offset = CFG(btls_check_identity) },
+	{ .key = "key", .kind = K_ANY, .parse = f_keys, .offset = CFG(btls_keys) },
+	{ .key = "cert", .kind = K_ANY, .parse = f_pems, .offset = CFG(btls_certs) },
+	{ .key = "passphrase", .kind = K_STRING, .parse = f_str, .offset = CFG(btls_passphrase) },
+	{ .key = "ALPNProtocols", .kind = K_ANY, .parse = f_protocols, .offset = CFG(btls_alpn) },
+	{ .key = "minVersion", .kind = K_STRING, .parse = f_version, .offset = CFG(btls_min_version) },
+	{ .key = "session", .kind = K_BOOL, .parse = f_bool, .offset = CFG(btls_session) },
+	{ .key = NULL },
+};
+
+static const struct field backend_fields[] = {
+	{ .key = "address", .kind = K_STRING, .parse = f_backend, .offset = CFG(backend) },
+	{ .key = "tls", .kind = K_OBJECT, .parse = f_backend_tls, .members = backend_tls_fields },
+	{ .key = "timeout", .kind = K_INT, .parse = f_long, .offset = CFG(backend_timeout_ms), .min = 1,
+	  .max = NO_LIMIT },
+	{ .key = NULL },
+};
+
+/* f_backend_any: "backend": "HOST:PORT" | "unix:/path" (cleartext), or an
+ * object {address, tls, timeout}. */
+static int f_backend_any(const struct parser *p, const struct field *f, const char *name, json_t *v, void *base)
+{
+	if (json_is_string(v))
+		return f_backend(p, f, name, v, base);
+	if (!json_is_object(v))
+		return type_error(p, name, "a string or an object {address, tls, timeout}", v);
+	GUARD(parse_object(p, name, v, backend_fields, base));
+	if (((struct tlsd_config *)base)->backend == NULL)
+		return cfg_error(p, "%s.address: required", name);
+	return TLSD_OK;
+}
+
 /* f_store_address: "HOST:PORT" or "unix:/path" of the Redis server. */
 static int f_store_address(const struct parser *p, const struct field *f, const char *name, json_t *v,
 			   void *base)
@@ -1038,7 +1083,7 @@ static const struct field top_fields[] = {
 	{ .key = "sessionStore", .kind = K_OBJECT, .parse = f_members, .members = store_fields },
 	{ .key = "contexts", .kind = K_ANY, .parse = f_contexts },
 	{ .key = "ocsp", .kind = K_STRING, .parse = f_file, .offset = CFG(ocsp) },
-	{ .key = "backend", .kind = K_STRING, .parse = f_backend, .offset = CFG(backend) },
+	{ .key = "backend", .kind = K_ANY, .parse = f_backend_any, .offset = CFG(backend) },
 	{ .key = "proxyProtocol", .kind = K_STRING, .parse = f_enum, .offset = CFG(proxy_protocol),
 	  .names = proxy_names },
 	{ .key = "shutdownTimeout", .kind = K_INT, .parse = f_long, .offset = CFG(shutdown_timeout_ms),
@@ -1136,6 +1181,10 @@ void config_init(struct tlsd_config *cfg)
 	cfg->max_send_fragment = 16384;
 	cfg->max_handshake_size = 65536;
 	cfg->ticket_key_ring = TICKET_RING_DEFAULT;
+	cfg->backend_timeout_ms = 10000;
+	cfg->btls_reject_unauthorized = true;
+	cfg->btls_check_identity = true;
+	cfg->btls_session = true;
 	cfg->reneg_limit = 3;
 	cfg->reneg_window_s = 600;
 	cfg->session_cache_size = 20480;
@@ -1222,7 +1271,7 @@ static void free_strings(struct tlsd_config *cfg)
 			  cfg->max_version, cfg->secure_protocol, cfg->session_id_context,
 			  cfg->backend, cfg->control_listen, cfg->control_token_file,
 			  cfg->state_dir, cfg->access_log, cfg->user, cfg->group, cfg->pid_file,
-			  cfg->store_redis, cfg->store_prefix };
+			  cfg->store_redis, cfg->store_prefix, cfg->btls_servername, cfg->btls_min_version };
 
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		free(plain[i]);
@@ -1243,6 +1292,11 @@ void config_free(struct tlsd_config *cfg)
 	free_secret(cfg->passphrase);
 	free_secret(cfg->ticket_keys);
 	free_secret(cfg->store_password);
+	free_secret(cfg->btls_passphrase);
+	pem_list_free(&cfg->btls_keys, true);
+	pem_list_free(&cfg->btls_certs, false);
+	pem_list_free(&cfg->btls_ca, false);
+	str_list_free(&cfg->btls_alpn);
 	free_strings(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -1417,6 +1471,25 @@ static json_t *secret(const char *s)
 	return s ? json_string("(set)") : json_null();
 }
 
+static json_t *pem_list_json(const struct tlsd_pem_list *l);
+static json_t *str_list_json(const struct tlsd_str_list *l);
+
+/* backend_json: the string as given, or the object with its tls options. */
+static json_t *backend_json(const struct tlsd_config *cfg)
+{
+	if (cfg->backend == NULL || !cfg->backend_tls)
+		return cfg->backend ? json_string(cfg->backend) : json_null();
+	return json_pack("{s:s, s:I, s:{s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:b}}", "address", cfg->backend,
+			 "timeout", (json_int_t)cfg->backend_timeout_ms, "tls",
+			 "servername", cfg->btls_servername ? json_string(cfg->btls_servername) : json_null(),
+			 "ca", pem_list_json(&cfg->btls_ca), "rejectUnauthorized", cfg->btls_reject_unauthorized,
+			 "checkServerIdentity", cfg->btls_check_identity, "key", pem_list_json(&cfg->btls_keys),
+			 "cert", pem_list_json(&cfg->btls_certs), "passphrase", secret(cfg->btls_passphrase),
+			 "ALPNProtocols", str_list_json(&cfg->btls_alpn),
+			 "minVersion", cfg->btls_min_version ? json_string(cfg->btls_min_version) : json_null(),
+			 "session", cfg->btls_session);
+}
+
 /* pem_shown: a path as is, inline PEM by its size only. */
 static json_t *pem_shown(const char *value)
 {
@@ -1566,7 +1639,7 @@ static void put_sessions(json_t *o, const struct tlsd_config *cfg, bool *ok)
 
 static void put_operations(json_t *o, const struct tlsd_config *cfg, bool *ok)
 {
-	put(o, "backend", str_or_null(cfg->backend), ok);
+	put(o, "backend", backend_json(cfg), ok);
 	put(o, "proxyProtocol", json_string(proxy_names[cfg->proxy_protocol]), ok);
 	put(o, "shutdownTimeout", json_integer(cfg->shutdown_timeout_ms), ok);
 	put(o, "control", control_json(cfg), ok);

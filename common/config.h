@@ -122,6 +122,18 @@ struct tlsd_config {
 
 	/* After the handshake. */
 	char *backend;			/* "HOST:PORT" or "unix:/path"; NULL = echo */
+	long backend_timeout_ms;	/* backend.timeout: connect (and TLS handshake), default 10000 */
+	bool backend_tls;		/* backend.tls given: TLS to the backend (Node's tls.connect) */
+	char *btls_servername;		/* backend.tls.servername: SNI and the name checked; NULL: the host */
+	struct tlsd_pem_list btls_ca;	/* backend.tls.ca; empty: the system's trust store */
+	bool btls_reject_unauthorized;	/* default true */
+	bool btls_check_identity;	/* checkServerIdentity: the name too; default true */
+	struct tlsd_pem_list btls_keys;	/* client certificate key(s) */
+	struct tlsd_pem_list btls_certs;
+	char *btls_passphrase;
+	struct tlsd_str_list btls_alpn;	/* offered when the client negotiated none */
+	char *btls_min_version;		/* NULL: TLSv1.2 */
+	bool btls_session;		/* resume backend sessions; default true */
 	enum tlsd_proxy_protocol proxy_protocol;	/* v1/v2 need a backend */
 	long shutdown_timeout_ms;	/* >= 0, default 30000 */
 

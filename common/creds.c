@@ -878,6 +878,38 @@ out:
 	return rc;
 }
 
+int creds_load_client(const struct tlsd_context_config *ctx, const char *prefix, struct tlsd_creds **out,
+		      struct tlsd_error *err)
+{
+	struct tlsd_creds *creds = NULL;
+	struct tlsd_config view;
+	struct tlsd_error why = { "" };
+	int rc = 0;
+
+	*out = NULL;
+	config_init(&view);
+	view.keys = ctx->keys;
+	view.certs = ctx->certs;
+	view.ca = ctx->ca;
+	view.passphrase = ctx->passphrase;
+	GUARD_GOTO(creds_new(&creds, &why), rc, out);
+	GUARD_GOTO(creds_load_pairs(creds, &view, &why), rc, out);
+	GUARD_GOTO(creds_load_list(creds, &view.ca, "ca", "certificate", gnutls_certificate_set_x509_trust_mem, &why),
+		   rc, out);
+	/* Node's default: the system's trust store when no ca is given. */
+	if (view.ca.n == 0 && gnutls_certificate_set_x509_system_trust(creds->cred) < 0)
+		GUARD_GOTO(tlsd_error_set(&why, TLSD_ERR_CONFIG, "ca: no ca given, and the system's trust store "
+					  "cannot be read"), rc, out);
+	creds->has_ca = true;
+	*out = creds;
+	creds = NULL;
+out:
+	if (rc < 0)
+		tlsd_error_set(err, rc, "%s%s", prefix, why.msg);
+	creds_free(creds);
+	return rc;
+}
+
 int creds_load_context(const struct tlsd_context_config *ctx, const char *prefix,
 		       struct tlsd_creds **out, struct tlsd_error *err)
 {

@@ -35,6 +35,13 @@ int creds_load(const struct tlsd_config *cfg, struct tlsd_creds **out,
 int creds_load_context(const struct tlsd_context_config *ctx, const char *prefix,
 		       struct tlsd_creds **out, struct tlsd_error *err) TLSD_MUST_CHECK;
 
+/* creds_load_client: credentials for a TLS client (the connection to a
+ * TLS backend): the key/cert pairs of <ctx> (none is fine: no client
+ * certificate) and its ca as the trust list, or the system's trust store
+ * when it has none (Node's default). Errors as creds_load_context's. */
+int creds_load_client(const struct tlsd_context_config *ctx, const char *prefix, struct tlsd_creds **out,
+		      struct tlsd_error *err) TLSD_MUST_CHECK;
+
 /* What the control API shows of a certificate (Node's names and formats). */
 struct creds_cert_info {
 	char subject[256];		/* RFC 4514: "CN=example.com,O=Example" */

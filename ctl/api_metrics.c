@@ -41,6 +41,19 @@ static const struct labelled store_lookups[] = {
 	{ "unavailable", CS_STORE_UNAVAILABLE },
 };
 
+static const struct labelled backend_tls_handshakes[] = {
+	{ "full", CS_BACKEND_TLS_FULL },
+	{ "resumed", CS_BACKEND_TLS_RESUMED },
+};
+
+static const struct labelled backend_tls_failures[] = {
+	{ "expired", CS_BACKEND_TLS_EXPIRED },
+	{ "unknown_ca", CS_BACKEND_TLS_UNKNOWN_CA },
+	{ "name_mismatch", CS_BACKEND_TLS_NAME_MISMATCH },
+	{ "bad_certificate", CS_BACKEND_TLS_BAD_CERTIFICATE },
+	{ "handshake", CS_BACKEND_TLS_HANDSHAKE },
+};
+
 static const struct labelled renegotiation_results[] = {
 	{ "accepted", CS_RENEG_ACCEPTED },
 	{ "refused", CS_RENEG_REFUSED },
@@ -111,6 +124,10 @@ static void write_traffic(FILE *out, const struct cluster_figures *t)
 			 N_OF(store_lookups), t);
 	single(out, "tlsd_session_store_writes_total", "counter", "New sessions written to the session store.",
 	       c[CS_STORE_WRITES]);
+	labelled_counter(out, "tlsd_backend_tls_handshakes_total", "TLS handshakes to the backend, full or resumed.",
+			 "kind", backend_tls_handshakes, N_OF(backend_tls_handshakes), t);
+	labelled_counter(out, "tlsd_backend_tls_failures_total", "TLS connections to the backend refused, by reason.",
+			 "reason", backend_tls_failures, N_OF(backend_tls_failures), t);
 	single(out, "tlsd_ticket_key_not_found_total", "counter",
 	       "Tickets offered that no key of the ring named (expired, or machines out of sync).",
 	       c[CS_TICKET_KEY_NOT_FOUND]);

@@ -48,6 +48,17 @@ static json_t *session_cache_json(const struct api_env *env)
 			 "misses", counter(st.misses), "evictions", counter(st.evictions));
 }
 
+/* backend_json: handshakes to a TLS backend (backend.tls), and why the
+ * refused ones were refused. */
+static json_t *backend_json(const uint64_t *c)
+{
+	return json_pack("{s:{s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o}}}", "tls", "full", counter(c[CS_BACKEND_TLS_FULL]),
+			 "resumed", counter(c[CS_BACKEND_TLS_RESUMED]), "failures", "expired",
+			 counter(c[CS_BACKEND_TLS_EXPIRED]), "unknown_ca", counter(c[CS_BACKEND_TLS_UNKNOWN_CA]),
+			 "name_mismatch", counter(c[CS_BACKEND_TLS_NAME_MISMATCH]), "bad_certificate",
+			 counter(c[CS_BACKEND_TLS_BAD_CERTIFICATE]), "handshake", counter(c[CS_BACKEND_TLS_HANDSHAKE]));
+}
+
 /* session_store_json: the Redis level of the session-ID cache. */
 static json_t *session_store_json(const uint64_t *c)
 {
@@ -75,7 +86,7 @@ json_t *api_stats_json(const struct api_env *env)
 	double uptime = (double)time(NULL) - env->started_at;
 
 	cluster_stats_totals(env->stats, &t);
-	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:{s:o, s:o}}",
+	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:{s:o, s:o}, s:o}",
 			 "uptime_s", (json_int_t)(uptime < 0 ? 0 : uptime),
 			 "workers", workers_json(env),
 			 "connections", "current", counter(t.current), "total", counter(c[CS_CONN_TOTAL]),
@@ -86,7 +97,8 @@ json_t *api_stats_json(const struct api_env *env)
 			 "session_store", session_store_json(c),
 			 "ticket_keys", ticket_keys_json(env, c),
 			 "renegotiations", "accepted", counter(c[CS_RENEG_ACCEPTED]),
-			 "refused", counter(c[CS_RENEG_REFUSED]));
+			 "refused", counter(c[CS_RENEG_REFUSED]),
+			 "backend", backend_json(c));
 }
 
 void api_stats_get(const struct api_env *env, const struct api_request *req, struct api_reply *reply)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "worker/backend_tls.h"
 
 
 /* resolve_backend: resolve the backend once, before fork, so a bad one
@@ -15,6 +16,10 @@ static int resolve_backend(struct generation *g, struct tlsd_error *err)
 		return TLSD_OK;
 	GUARD(backend_resolve(g->cfg.backend, &g->backend, err));
 	g->has_backend = true;
+	/* TLS to the backend: its CA and client certificate load here, once. */
+	if (g->cfg.backend_tls)
+		GUARD(backend_tls_new(&g->cfg, g->backend.host, &g->backend.tls, err));
+	g->backend.timeout_ms = g->cfg.backend_timeout_ms;
 	return TLSD_OK;
 }
 
@@ -102,6 +107,7 @@ void generation_free(struct generation *g)
 	contexts_free(g->contexts);
 	sni_table_destroy(g->sni_table);
 	tls_server_free(g->tls);
+	backend_tls_free(g->backend.tls);
 	creds_free(g->creds);
 	config_free(&g->cfg);
 	free(g);

@@ -51,6 +51,7 @@ int backend_resolve(const char *spec, struct backend *out, struct tlsd_error *er
 		return tlsd_error_set(err, TLSD_ERR_CONFIG, "backend: %s", why.msg);
 	if (a.kind == TLSD_ADDR_UNIX)
 		return resolve_unix(&a, out);
+	snprintf(out->host, sizeof(out->host), "%s", a.host);
 	return resolve_tcp(&a, out, err);
 }
 

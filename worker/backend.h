@@ -11,10 +11,15 @@
 
 #include "common/err.h"
 
+struct backend_tls;
+
 struct backend {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	char text[300];		/* as configured, for logs */
+	char host[256];		/* TCP: the host as configured; "": a unix socket */
+	struct backend_tls *tls;	/* TLS to the backend (worker/backend_tls); NULL: cleartext */
+	long timeout_ms;	/* connect, and the TLS handshake when tls */
 };
 
 /* backend_resolve: parse and resolve <spec> ("HOST:PORT" or "unix:/path"). */

@@ -16,16 +16,14 @@
 #include "common/log.h"
 #include "common/proxy_header.h"
 #include "common/reneg_limit.h"
+#include "worker/backend_tls.h"
 #include "worker/conn_listing.h"
 #include "worker/pump_buf.h"
-
-/* How long backend mode waits for the backend's connect to finish. */
-#define BACKEND_CONNECT_TIMEOUT_S 10.0
 
 /* Bounded work per event: at most this many pump rounds before yielding. */
 #define PUMP_ROUNDS_MAX 64
 
-enum conn_state { CONN_HANDSHAKE, CONN_CONNECTING, CONN_OPEN, CONN_RENEGOTIATING };
+enum conn_state { CONN_HANDSHAKE, CONN_CONNECTING, CONN_BACKEND_TLS, CONN_OPEN, CONN_RENEGOTIATING };
 
 struct conn {
 	struct conn_env *env;
@@ -34,6 +32,10 @@ struct conn {
 	int fd;
 	int backend_fd;
 	gnutls_session_t tls;
+	gnutls_session_t btls;		/* TLS to the backend (backend.tls); NULL: cleartext */
+	size_t backend_send_pending;	/* bytes of the record GnuTLS is still sending to the backend */
+	bool backend_wants_write;	/* the backend's GnuTLS waits for writability */
+	bool backend_bye_sent;
 	struct tls_transport tx;	/* how its records reach the client socket */
 	struct session_db_binding db;	/* the session-ID cache, for this session */
 	struct tls_sni sni;		/* the SNI context it chose */
@@ -137,6 +139,8 @@ static void conn_release(struct conn *c)
 	tls_transport_free(&c->tx);
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->btls != NULL)
+		gnutls_deinit(c->btls);
 	if (c->backend_fd >= 0)
 		close(c->backend_fd);
 	pump_buf_free(&c->up);
@@ -221,8 +225,12 @@ static void conn_update_watchers(struct conn *c)
 			backend |= EV_READ;
 		if (!conn_is_echo(c) && !c->backend_shut && pump_buf_len(&c->up) > 0)
 			backend |= EV_WRITE;
+		if (c->backend_wants_write)
+			backend |= EV_WRITE;
 	} else if (c->state == CONN_CONNECTING) {
 		backend = EV_WRITE;
+	} else if (c->state == CONN_BACKEND_TLS) {
+		backend = tls_direction_events(c->btls);
 	}
 	watch(c->env->loop, &c->client_io, c->fd, client | unsent);
 	watch(c->env->loop, &c->backend_io, c->backend_fd, backend);
@@ -342,18 +350,67 @@ static int pump_tickets(struct conn *c)
 	return 1;
 }
 
+/* pump_backend_tls_read: decrypt from the backend into the down buffer. */
+static int pump_backend_tls_read(struct conn *c)
+{
+	ssize_t n = gnutls_record_recv(c->btls, pump_buf_write_ptr(&c->down), pump_buf_space(&c->down));
+
+	if (n > 0) {
+		pump_buf_produced(&c->down, (size_t)n);
+		return 1;
+	}
+	if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
+		conn_note_eof(c, &c->backend_eof, "backend-close");
+		return 1;
+	}
+	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+		c->backend_wants_write = gnutls_record_get_direction(c->btls) == 1;
+		return 0;
+	}
+	if (!gnutls_error_is_fatal((int)n))
+		return 1;
+	log_info("%s: backend %s: TLS receive: %s", c->client, c->env->backend->text, gnutls_strerror((int)n));
+	conn_close(c, "backend-error");
+	return -1;
+}
+
+/* pump_backend_tls_write: encrypt the up buffer to the backend. */
+static int pump_backend_tls_write(struct conn *c)
+{
+	size_t len = pump_buf_len(&c->up);
+	ssize_t n;
+
+	if (c->backend_send_pending == 0)
+		c->backend_send_pending = len < 16384 ? len : 16384;
+	/* GnuTLS wants the same arguments again after GNUTLS_E_AGAIN. */
+	n = gnutls_record_send(c->btls, pump_buf_read_ptr(&c->up), c->backend_send_pending);
+	if (n > 0) {
+		pump_buf_consumed(&c->up, (size_t)n);
+		c->backend_send_pending = 0;
+		c->backend_wants_write = false;
+		return 1;
+	}
+	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+		return 0;
+	log_info("%s: backend %s: TLS send: %s", c->client, c->env->backend->text, gnutls_strerror((int)n));
+	conn_close(c, "backend-error");
+	return -1;
+}
+
 static int pump_backend_read(struct conn *c)
 {
 	ssize_t n;
 
 	if (conn_is_echo(c) || c->backend_eof || pump_buf_space(&c->down) == 0)
 		return 0;
-	if (c->down.data == NULL && !c->backend_readable)
+	if (c->down.data == NULL && !c->backend_readable && !(c->btls && gnutls_record_check_pending(c->btls)))
 		return 0;
 	if (pump_buf_reserve(&c->down) < 0) {
 		conn_close(c, "error");
 		return -1;
 	}
+	if (c->btls != NULL)
+		return pump_backend_tls_read(c);
 	n = read(c->backend_fd, pump_buf_write_ptr(&c->down), pump_buf_space(&c->down));
 	if (n > 0) {
 		pump_buf_produced(&c->down, (size_t)n);
@@ -376,6 +433,8 @@ static int pump_backend_write(struct conn *c)
 
 	if (conn_is_echo(c) || c->backend_shut || pump_buf_len(&c->up) == 0)
 		return 0;
+	if (c->btls != NULL)
+		return pump_backend_tls_write(c);
 	n = send(c->backend_fd, pump_buf_read_ptr(&c->up), pump_buf_len(&c->up), MSG_NOSIGNAL);
 	if (n > 0) {
 		pump_buf_consumed(&c->up, (size_t)n);
@@ -408,6 +467,23 @@ static int shut_client(struct conn *c)
 	return 1;
 }
 
+/* shut_backend: the client's end of stream, passed on: close_notify first
+ * over TLS, then FIN. Returns 1 when done, 0 to retry. */
+static int shut_backend(struct conn *c)
+{
+	int rc = c->btls == NULL || c->backend_bye_sent ? GNUTLS_E_SUCCESS : gnutls_bye(c->btls, GNUTLS_SHUT_WR);
+
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+		c->backend_wants_write = true;
+		return 0;
+	}
+	c->backend_bye_sent = true;
+	c->backend_wants_write = false;
+	shutdown(c->backend_fd, SHUT_WR);
+	c->backend_shut = true;
+	return 1;
+}
+
 /* pump_half_close: pass an end of stream on once its buffer is drained. */
 static int pump_half_close(struct conn *c)
 {
@@ -415,11 +491,8 @@ static int pump_half_close(struct conn *c)
 
 	if (conn_is_echo(c))
 		return client_done && !c->client_shut ? shut_client(c) : 0;
-	if (client_done && !c->backend_shut) {
-		shutdown(c->backend_fd, SHUT_WR);
-		c->backend_shut = true;
-		return 1;
-	}
+	if (client_done && !c->backend_shut)
+		return shut_backend(c);
 	if (c->backend_eof && pump_buf_len(&c->down) == 0 && !c->client_shut)
 		return shut_client(c);
 	return 0;
@@ -538,10 +611,68 @@ static bool conn_connect_backend(struct conn *c)
 		return false;
 	}
 	c->state = CONN_CONNECTING;
-	ev_timer_set(&c->timer, BACKEND_CONNECT_TIMEOUT_S, 0.0);
+	ev_timer_set(&c->timer, (double)c->env->backend->timeout_ms / 1000.0, 0.0);
 	ev_timer_start(c->env->loop, &c->timer);
 	conn_update_watchers(c);
 	return true;
+}
+
+/* conn_backend_tls_failed: the backend's certificate or handshake failed:
+ * the client gets close_notify, the log and the metrics the reason. */
+static void conn_backend_tls_failed(struct conn *c, int rc)
+{
+	char detail[128];
+	enum backend_tls_failure why = backend_tls_failure_of(c->btls, rc, detail, sizeof(detail));
+
+	log_warn("%s: backend %s: TLS to %s refused: %s (%s)", c->client, c->env->backend->text,
+		 backend_tls_name(c->env->backend->tls), backend_tls_failure_name(why), detail);
+	conn_count(c, (enum cluster_counter)(CS_BACKEND_TLS_EXPIRED + (int)why), 1);
+	(void)gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+	conn_close(c, "backend-tls-failed");
+}
+
+static bool conn_backend_tls_step(struct conn *c)
+{
+	int rc;
+
+	do
+		rc = gnutls_handshake(c->btls);
+	while (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc));
+	if (rc == GNUTLS_E_AGAIN) {
+		conn_update_watchers(c);
+		return true;
+	}
+	if (rc < 0) {
+		conn_backend_tls_failed(c, rc);
+		return false;
+	}
+	ev_timer_stop(c->env->loop, &c->timer);
+	conn_count(c, gnutls_session_is_resumed(c->btls) ? CS_BACKEND_TLS_RESUMED : CS_BACKEND_TLS_FULL, 1);
+	backend_tls_handshake_done(c->env->backend->tls, c->btls);
+	return conn_open(c);
+}
+
+/* conn_backend_tls_start: the PROXY header first, in cleartext before the
+ * ClientHello (as HAProxy sends it, and as nginx's "listen ... ssl
+ * proxy_protocol" reads it), then the handshake to the backend, under the
+ * same backend timeout as the connect. */
+static bool conn_backend_tls_start(struct conn *c)
+{
+	size_t len = pump_buf_len(&c->up);
+
+	if (len > 0 && send(c->backend_fd, pump_buf_read_ptr(&c->up), len, MSG_NOSIGNAL) != (ssize_t)len) {
+		log_info("%s: backend %s: cannot send the PROXY header", c->client, c->env->backend->text);
+		conn_close(c, "backend-error");
+		return false;
+	}
+	pump_buf_consumed(&c->up, len);
+	if (backend_tls_session(c->env->backend->tls, c->backend_fd, c->info.alpn, &c->btls) < 0) {
+		log_error("%s: cannot set up a TLS session to the backend", c->client);
+		conn_close(c, "error");
+		return false;
+	}
+	c->state = CONN_BACKEND_TLS;
+	return conn_backend_tls_step(c);
 }
 
 static bool conn_backend_connected(struct conn *c)
@@ -553,6 +684,8 @@ static bool conn_backend_connected(struct conn *c)
 		conn_close(c, "backend-connect-failed");
 		return false;
 	}
+	if (c->env->backend->tls != NULL)
+		return conn_backend_tls_start(c);
 	ev_timer_stop(c->env->loop, &c->timer);
 	return conn_open(c);
 }
@@ -844,6 +977,8 @@ static void on_backend_io(struct ev_loop *loop, ev_io *w, int revents)
 	tls_transport_cork(&c->tx);
 	if (c->state == CONN_CONNECTING)
 		alive = conn_backend_connected(c);
+	else if (c->state == CONN_BACKEND_TLS)
+		alive = conn_backend_tls_step(c);
 	else if (c->state == CONN_OPEN)
 		alive = conn_pump(c);
 	if (alive)
@@ -855,8 +990,11 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	struct conn *c = w->data;
 	char error[96];
 
-	if (c->state == CONN_CONNECTING) {
-		log_info("%s: backend %s: connect timed out", c->client, c->env->backend->text);
+	if (c->state == CONN_CONNECTING || c->state == CONN_BACKEND_TLS) {
+		log_info("%s: backend %s: %s timed out", c->client, c->env->backend->text,
+			 c->state == CONN_CONNECTING ? "connect" : "TLS handshake");
+		if (c->state == CONN_BACKEND_TLS)
+			conn_count(c, CS_BACKEND_TLS_HANDSHAKE, 1);
 		conn_close(c, "backend-timeout");
 		return;
 	}

@@ -122,6 +122,10 @@ function assertMatchesStats(m, s, maxConnections) {
     ['timeout', 'timeouts'], ['unavailable', 'unavailable']]) {
     expect[`tlsd_session_store_lookups_total{result="${label}"}`] = s.session_store[key];
   }
+  for (const k of ['full', 'resumed']) expect[`tlsd_backend_tls_handshakes_total{kind="${k}"}`] = s.backend.tls[k];
+  for (const r of ['expired', 'unknown_ca', 'name_mismatch', 'bad_certificate', 'handshake']) {
+    expect[`tlsd_backend_tls_failures_total{reason="${r}"}`] = s.backend.tls.failures[r];
+  }
   for (const v of ['TLSv1.2', 'TLSv1.3']) {
     expect[`tlsd_handshakes_by_version_total{version="${v}"}`] = s.handshakes.by_version[v];
   }
