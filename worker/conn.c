@@ -716,6 +716,7 @@ static bool conn_handshake_done(struct conn *c)
 {
 	ev_timer_stop(c->env->loop, &c->timer);
 	tls_transport_limit_input(&c->tx, 0);
+	tls_transport_cork(&c->tx);	/* the tickets with the first echo */
 	c->tickets_due = true;
 	if (pump_tickets(c) < 0)
 		return false;
@@ -812,7 +813,6 @@ static void conn_store_done(struct conn *c)
 {
 	c->store_lookup = NULL;
 	ev_timer_stop(c->env->loop, &c->store_timer);
-	tls_transport_cork(&c->tx);
 	if (conn_handshake_step(c))
 		conn_uncork(c);
 }
@@ -950,16 +950,20 @@ static bool conn_uncork(struct conn *c)
 	return false;
 }
 
-/* on_client_io: whatever this event makes GnuTLS write (a whole flight,
- * the tickets after it, the first echo) goes out corked: one write, no
- * small segment left waiting on an ACK. */
+/* on_client_io: what this event makes GnuTLS write once the handshake is
+ * done (the tickets, the first echo, then the data) goes out corked: one
+ * write, no small segment left waiting on an ACK. Not the server's own
+ * flight: GnuTLS writes the ServerHello before it signs, and the client
+ * starts on it meanwhile (corking it cost a full TLS 1.3 handshake 16% at
+ * p50, bench/compare.sh c1full13). conn_handshake_done corks. */
 static void on_client_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = w->data;
 	bool alive = true;
 
 	c->client_readable = (revents & EV_READ) != 0;
-	tls_transport_cork(&c->tx);
+	if (c->state == CONN_OPEN)
+		tls_transport_cork(&c->tx);
 	if (c->state == CONN_HANDSHAKE || c->state == CONN_RENEGOTIATING)
 		alive = conn_handshake_step(c);
 	else if (c->state == CONN_OPEN)
