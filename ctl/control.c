@@ -39,31 +39,42 @@
 #define CONTROL_DEADLINE_S 10.0		/* to send a whole request, and take its answer */
 #define CONTROL_BACKLOG 64
 
+/* Each route names the token it needs (docs/control-api.md, "Tokens"):
+ * the read-only token reads what holds no secret; the ticket keys (key
+ * material) and every change need the admin token. */
+#define PUBLIC CONTROL_ACCESS_NONE
+#define READ CONTROL_ACCESS_READ
+#define ADMIN CONTROL_ACCESS_ADMIN
+
 struct route {
 	const char *path;
 	const char *method;
 	api_handler handler;
-	bool public;		/* no token needed (GET /healthz) */
+	enum control_access needs;
 };
 
 static const struct route routes[] = {
-	{ "/healthz", "GET", api_server_healthz, true },
-	{ "/v1/stats", "GET", api_stats_get, false },
-	{ "/metrics", "GET", api_metrics_get, false },
-	{ "/v1/ciphers", "GET", api_ciphers_get, false },
-	{ "/v1/ticket-keys", "GET", api_ticket_keys_get, false },
-	{ "/v1/ticket-keys", "PUT", api_ticket_keys_put, false },
-	{ "/v1/ticket-keys/rotate", "POST", api_ticket_keys_rotate, false },
-	{ "/v1/ticket-keys/next", "PUT", api_ticket_keys_put_next, false },
-	{ "/v1/address", "GET", api_server_address, false },
-	{ "/v1/max-connections", "GET", api_server_max_connections_get, false },
-	{ "/v1/max-connections", "PUT", api_server_max_connections_put, false },
-	{ "/v1/close", "POST", api_server_close, false },
-	{ "/v1/connections", "GET", api_connections_get, false },
-	{ "/v1/contexts", "GET", api_contexts_list, false },
-	{ "/v1/contexts", "POST", api_contexts_add, false },
-	{ "/v1/contexts/", "DELETE", api_contexts_remove, false },	/* + hostname */
+	{ "/healthz", "GET", api_server_healthz, PUBLIC },
+	{ "/v1/stats", "GET", api_stats_get, READ },
+	{ "/metrics", "GET", api_metrics_get, READ },
+	{ "/v1/ciphers", "GET", api_ciphers_get, READ },
+	{ "/v1/ticket-keys", "GET", api_ticket_keys_get, ADMIN },
+	{ "/v1/ticket-keys", "PUT", api_ticket_keys_put, ADMIN },
+	{ "/v1/ticket-keys/rotate", "POST", api_ticket_keys_rotate, ADMIN },
+	{ "/v1/ticket-keys/next", "PUT", api_ticket_keys_put_next, ADMIN },
+	{ "/v1/address", "GET", api_server_address, READ },
+	{ "/v1/max-connections", "GET", api_server_max_connections_get, READ },
+	{ "/v1/max-connections", "PUT", api_server_max_connections_put, ADMIN },
+	{ "/v1/close", "POST", api_server_close, ADMIN },
+	{ "/v1/connections", "GET", api_connections_get, READ },
+	{ "/v1/contexts", "GET", api_contexts_list, READ },
+	{ "/v1/contexts", "POST", api_contexts_add, ADMIN },
+	{ "/v1/contexts/", "DELETE", api_contexts_remove, ADMIN },	/* + hostname */
 };
+
+#undef PUBLIC
+#undef READ
+#undef ADMIN
 
 /* One open connection, on the control's list while its deadline runs.
  * The list is oldest first: a connection joins the tail when accepted and
@@ -88,7 +99,8 @@ struct control {
 	unsigned listed;	/* connections on the list */
 	int fd;
 	bool tcp;		/* token required */
-	char token[CONTROL_TOKEN_MAX];
+	char token[CONTROL_TOKEN_MAX];		/* admin */
+	char readonly_token[CONTROL_TOKEN_MAX];
 	char address[128];
 	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -332,13 +344,40 @@ static const struct route *find_route(const char *path, const char *method, bool
 	return NULL;
 }
 
-static bool path_is_public(const char *path, const char *method)
+/* access_needed: the token <method> <path> needs. A path or method that
+ * does not exist needs either token: the answer (404, 405) shows nothing
+ * and changes nothing. */
+static enum control_access access_needed(const char *path, const char *method)
 {
 	bool known;
 	const char *param;
 	const struct route *r = find_route(path, method, &known, &param);
 
-	return r != NULL && r->public;
+	return r != NULL ? r->needs : CONTROL_ACCESS_READ;
+}
+
+/* token_refused: false when the request's token may do <method> <path>;
+ * else true with the 401 (no token, a wrong one) or 403 (the read-only
+ * token where the admin token is needed) in <reply>. */
+static bool token_refused(const struct control *ctl, const char *auth, const char *path, const char *method,
+			  struct api_reply *reply)
+{
+	enum control_access needs = access_needed(path, method);
+	enum control_access has;
+
+	if (needs == CONTROL_ACCESS_NONE)
+		return false;
+	has = control_token_access(ctl->token, ctl->readonly_token, auth);
+	if (has >= needs)
+		return false;
+	if (has == CONTROL_ACCESS_NONE)
+		api_reply_error(reply, 401, "unauthorized", auth ? "wrong token" :
+				"missing \"Authorization: Bearer TOKEN\" (the tokens are control.token and "
+				CONTROL_READONLY_TOKEN_FILE " in the state dir)");
+	else
+		api_reply_error(reply, 403, "admin_token_required",
+				"%s %s needs the admin token (control.token); this is the read-only token", method, path);
+	return true;
 }
 
 /* gate: the refusals every request goes through, in order; false when
@@ -358,12 +397,7 @@ static bool gate(const struct control *ctl, struct MHD_Connection *conn, const c
 		api_reply_error(reply, 403, "forbidden", "Host \"%s\" is not a loopback name or address", host);
 		return false;
 	}
-	if (ctl->tcp && !path_is_public(path, method) && !control_token_matches(ctl->token, auth)) {
-		api_reply_error(reply, 401, "unauthorized", auth ? "wrong token" :
-				"missing \"Authorization: Bearer TOKEN\" (the token is in control.token)");
-		return false;
-	}
-	return true;
+	return !(ctl->tcp && token_refused(ctl, auth, path, method, reply));
 }
 
 static void dispatch(struct control *ctl, struct MHD_Connection *conn, const char *path, const char *method,
@@ -615,21 +649,30 @@ static int open_unix(struct control *ctl, const char *path, struct tlsd_error *e
 	return TLSD_OK;
 }
 
+static void log_created(const char *path)
+{
+	log_info("control: created the token file %s (mode 0600)", path);
+}
+
 static int open_tcp(struct control *ctl, const struct tlsd_addr *addr, struct tlsd_error *err)
 {
 	struct listener l;
-	bool created = false;
+	bool created = false, readonly_created = false;
+	char path[4096];
 
 	GUARD(control_token_load(ctl->env.cfg, ctl->token, &created, err));
+	GUARD(control_readonly_token_load(ctl->env.cfg, ctl->token, ctl->readonly_token, &readonly_created, err));
 	GUARD(listener_open_tcp("control.listen", addr->host, addr->port, &l, err));
 	ctl->fd = l.fd;
 	ctl->tcp = true;
 	snprintf(ctl->address, sizeof(ctl->address), "%s", l.text);
 	if (created) {
-		char path[4096];
-
 		control_token_path(ctl->env.cfg, path, sizeof(path));
-		log_info("control: created the token file %s (mode 0600)", path);
+		log_created(path);
+	}
+	if (readonly_created) {
+		control_readonly_token_path(ctl->env.cfg, path, sizeof(path));
+		log_created(path);
 	}
 	return TLSD_OK;
 }
@@ -730,5 +773,6 @@ void control_close(struct control *ctl)
 		unlink(ctl->unix_path);
 	json_decref(ctl->env.ciphers);
 	explicit_bzero(ctl->token, sizeof(ctl->token));
+	explicit_bzero(ctl->readonly_token, sizeof(ctl->readonly_token));
 	free(ctl);
 }

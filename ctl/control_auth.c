@@ -27,61 +27,66 @@ void control_token_path(const struct tlsd_config *cfg, char *path, size_t size)
 		snprintf(path, size, "%s/control.token", cfg->state_dir);
 }
 
-/* token_fd_checked: <fd> (the token file <path>) is a regular file of
- * the user tlsd runs as that nobody else may write: whoever can write it
- * chooses the token. One that others may read is made 0600, with a
- * warning: the token may have leaked, so change it. */
-static int token_fd_checked(int fd, const char *path, struct tlsd_error *err)
+void control_readonly_token_path(const struct tlsd_config *cfg, char *path, size_t size)
+{
+	snprintf(path, size, "%s/%s", cfg->state_dir, CONTROL_READONLY_TOKEN_FILE);
+}
+
+/* token_fd_checked: <fd> (the token file <path>, called <name> in
+ * errors) is a regular file of the user tlsd runs as that nobody else may
+ * write: whoever can write it chooses the token. One that others may read
+ * is made 0600, with a warning: the token may have leaked, so change it. */
+static int token_fd_checked(int fd, const char *name, const char *path, struct tlsd_error *err)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
-		return tlsd_error_set(err, TLSD_ERR_CONFIG, "control.tokenFile: %s: %s", path, strerror(errno));
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s: %s: %s", name, path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return tlsd_error_set(err, TLSD_ERR_CONFIG, "control.tokenFile: %s: not a regular file", path);
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s: %s: not a regular file", name, path);
 	if (st.st_uid != geteuid())
 		return tlsd_error_set(err, TLSD_ERR_CONFIG,
-				      "control.tokenFile: %s: owned by uid %u, not by the user tlsd runs as (uid %u)",
-				      path, (unsigned)st.st_uid, (unsigned)geteuid());
+				      "%s: %s: owned by uid %u, not by the user tlsd runs as (uid %u)",
+				      name, path, (unsigned)st.st_uid, (unsigned)geteuid());
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
 		return tlsd_error_set(err, TLSD_ERR_CONFIG,
-				      "control.tokenFile: %s: writable by group or others (mode %04o): refused",
-				      path, (unsigned)(st.st_mode & 07777));
+				      "%s: %s: writable by group or others (mode %04o): refused",
+				      name, path, (unsigned)(st.st_mode & 07777));
 	if ((st.st_mode & 077) == 0)
 		return TLSD_OK;
-	log_warn("control.tokenFile: %s: mode %04o lets others read the token; made 0600 (consider a new token)",
-		 path, (unsigned)(st.st_mode & 07777));
+	log_warn("%s: %s: mode %04o lets others read the token; made 0600 (consider a new token)",
+		 name, path, (unsigned)(st.st_mode & 07777));
 	if (fchmod(fd, 0600) < 0)
-		return tlsd_error_set(err, TLSD_ERR_CONFIG, "control.tokenFile: %s: chmod 0600: %s", path,
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s: %s: chmod 0600: %s", name, path,
 				      strerror(errno));
 	return TLSD_OK;
 }
 
 /* token_open: <path> opened for reading, never through a symbolic link
  * and never blocking (a FIFO is refused by token_fd_checked). */
-static int token_open(const char *path, int *fd, struct tlsd_error *err)
+static int token_open(const char *name, const char *path, int *fd, struct tlsd_error *err)
 {
 	*fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (*fd >= 0)
 		return TLSD_OK;
 	if (errno == ELOOP)
 		return tlsd_error_set(err, TLSD_ERR_CONFIG,
-				      "control.tokenFile: %s: a symbolic link (refused: use the file itself)", path);
-	return tlsd_error_set(err, TLSD_ERR_CONFIG, "control.tokenFile: %s: %s", path, strerror(errno));
+				      "%s: %s: a symbolic link (refused: use the file itself)", name, path);
+	return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s: %s: %s", name, path, strerror(errno));
 }
 
 /* read_token: the first line of <path>, trimmed; empty is an error. */
-static int read_token(const char *path, char *token, struct tlsd_error *err)
+static int read_token(const char *name, const char *path, char *token, struct tlsd_error *err)
 {
 	struct tlsd_error why = { "" };
 	char *text = NULL;
 	size_t len = 0;
 	int fd = -1, rc;
 
-	GUARD(token_open(path, &fd, err));
-	rc = token_fd_checked(fd, path, err);
+	GUARD(token_open(name, path, &fd, err));
+	rc = token_fd_checked(fd, name, path, err);
 	if (rc == TLSD_OK && (rc = file_read_fd(fd, path, &text, &len, &why)) < 0)
-		tlsd_error_set(err, rc, "control.tokenFile: %s", why.msg);
+		tlsd_error_set(err, rc, "%s: %s", name, why.msg);
 	close(fd);
 	if (rc < 0)
 		return rc;
@@ -91,7 +96,7 @@ static int read_token(const char *path, char *token, struct tlsd_error *err)
 	while (len > 0 && isspace((unsigned char)token[len - 1]))
 		token[--len] = '\0';
 	if (len == 0)
-		return tlsd_error_set(err, TLSD_ERR_CONFIG, "control.tokenFile: %s: empty", path);
+		return tlsd_error_set(err, TLSD_ERR_CONFIG, "%s: %s: empty", name, path);
 	return TLSD_OK;
 }
 
@@ -126,19 +131,41 @@ static int create_token(const char *path, char *token, struct tlsd_error *err)
 	return TLSD_OK;
 }
 
-int control_token_load(const struct tlsd_config *cfg, char *token, bool *created, struct tlsd_error *err)
+/* load_or_create: the token in <path>, or a new one made there (and the
+ * state dir first) when the file is missing and <may_create>. */
+static int load_or_create(const struct tlsd_config *cfg, const char *name, const char *path, bool may_create,
+			  char *token, bool *created, struct tlsd_error *err)
 {
-	char path[4096];
-
 	*created = false;
-	control_token_path(cfg, path, sizeof(path));
-	if (cfg->control_token_file != NULL || access(path, F_OK) == 0)
-		return read_token(path, token, err);
+	if (!may_create || access(path, F_OK) == 0)
+		return read_token(name, path, token, err);
 	if (mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST)
 		return tlsd_error_set(err, TLSD_ERR_CONFIG, "stateDir: cannot create %s: %s", cfg->state_dir,
 				      strerror(errno));
 	GUARD(create_token(path, token, err));
 	*created = true;
+	return TLSD_OK;
+}
+
+int control_token_load(const struct tlsd_config *cfg, char *token, bool *created, struct tlsd_error *err)
+{
+	char path[4096];
+
+	control_token_path(cfg, path, sizeof(path));
+	return load_or_create(cfg, "control.tokenFile", path, cfg->control_token_file == NULL, token, created, err);
+}
+
+int control_readonly_token_load(const struct tlsd_config *cfg, const char *admin_token, char *token,
+				bool *created, struct tlsd_error *err)
+{
+	char path[4096];
+
+	control_readonly_token_path(cfg, path, sizeof(path));
+	GUARD(load_or_create(cfg, "control read-only token", path, true, token, created, err));
+	/* The same text in both files would make every reader an admin. */
+	if (strcmp(token, admin_token) == 0)
+		return tlsd_error_set(err, TLSD_ERR_CONFIG,
+				      "control read-only token: %s: the same as the admin token: refused", path);
 	return TLSD_OK;
 }
 
@@ -162,6 +189,18 @@ bool control_token_matches(const char *token, const char *authorization)
 	for (size_t i = 0; i < sizeof(want); i++)
 		diff |= (unsigned)(want[i] ^ got[i]);
 	return diff == 0 && token[0] != '\0';
+}
+
+enum control_access control_token_access(const char *admin_token, const char *readonly_token,
+					 const char *authorization)
+{
+	/* Both compared every time: how long it takes tells nothing. */
+	bool admin = control_token_matches(admin_token, authorization);
+	bool readonly = control_token_matches(readonly_token, authorization);
+
+	if (admin)
+		return CONTROL_ACCESS_ADMIN;
+	return readonly ? CONTROL_ACCESS_READ : CONTROL_ACCESS_NONE;
 }
 
 /* host_only: <host> without its port (and brackets) into <out>. */

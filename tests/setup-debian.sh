@@ -5,7 +5,7 @@ set -eu
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 PACKAGES="build-essential autoconf automake pkg-config libgnutls28-dev libssl-dev \
-libmicrohttpd-dev libjansson-dev libev-dev libcmocka-dev gnutls-bin openssl curl \
+libmicrohttpd-dev libjansson-dev libev-dev libcmocka-dev libcurl4-openssl-dev gnutls-bin openssl curl \
 clang libclang-rt-14-dev util-linux libhiredis-dev redis-server python3 passwd"
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
 # The Debian package and its check (tests/package/check.sh); libcurl is in

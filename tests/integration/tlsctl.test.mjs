@@ -1,0 +1,203 @@
+// tlsctl.test.mjs - the built tlsctl against a started tlsd: every command,
+// human output and --json, a context added and removed, reload through the
+// pid file, stop, and the exit status for each kind of failure
+// (docs/tlsctl.1: 0 done, 1 usage, 2 no answer, 3 token refused, 4 request
+// refused, 5 server error).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  test, BIN, startTlsd, tmpdir, fixture, writeConfig, waitFor, closedPort, ms,
+} from './lib.mjs';
+
+const TLSCTL = process.env.TLSCTL_BIN || path.join(path.dirname(BIN), 'tlsctl');
+
+// tlsctl(args, {cwd}): runs it to the end; {code, stdout, stderr}.
+function tlsctl(args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(TLSCTL, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8');
+    p.stderr.setEncoding('utf8');
+    p.stdout.on('data', (s) => (stdout += s));
+    p.stderr.on('data', (s) => (stderr += s));
+    const timer = setTimeout(() => p.kill('SIGKILL'), ms(15000));
+    p.on('error', reject);
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (signal) reject(new Error(`tlsctl ${args.join(' ')} died of ${signal}\n${stderr}`));
+      else resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+// ok(args): tlsctl must exit 0; returns its stdout.
+async function ok(args, opts) {
+  const r = await tlsctl(args, opts);
+  assert.equal(r.code, 0, `tlsctl ${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+  assert.equal(r.stderr, '', `tlsctl ${args.join(' ')} wrote to stderr`);
+  return r.stdout;
+}
+
+async function okJson(args, opts) {
+  return JSON.parse(await ok(['--json', ...args], opts));
+}
+
+async function started(t, extra = {}) {
+  const d = await startTlsd({ t, args: ['--demo'], control: true, workers: 1, ...extra });
+  return { d, at: ['--control', d.control, '--state-dir', d.stateDir] };
+}
+
+test('stats, connections, ticket-keys, contexts, max-connections: tables, and --json as the server sends it', async (t) => {
+  const { d, at } = await started(t);
+  const sock = await d.connect({ servername: 'localhost' });
+
+  const stats = await ok([...at, 'stats']);
+  assert.match(stats, /^uptime +\d+ s$/m);
+  assert.match(stats, /^connections +1 open, 1 total, 0 rejected/m);
+  assert.match(stats, /^WORKER +PID +OPEN +ACCEPTED +RESTARTS$/m);
+  assert.match(stats, new RegExp(`^1 +${d.workerPids()[0]} +1 +1 +0$`, 'm'));
+  const statsJson = await okJson([...at, 'stats']);
+  assert.deepEqual(Object.keys(statsJson), Object.keys((await d.api('GET', '/v1/stats')).json));
+  assert.equal(statsJson.connections.current, 1);
+
+  const listed = await waitFor(async () => {
+    const list = await okJson([...at, 'connections']);
+    return list.length === 1 && list[0].state === 'open' ? list : null;
+  }, ms(3000), 'the connection listed');
+  assert.equal(listed[0].remotePort, sock.localPort);
+  const conns = (await ok([...at, 'connections'])).split('\n');
+  assert.match(conns[0], /^ID +STATE +REMOTE +SNI +PROTOCOL +CIPHER +IN +OUT +STARTED$/);
+  assert.match(conns[1], new RegExp(`^${listed[0].id.replace('.', '\\.')} +open +127\\.0\\.0\\.1:${sock.localPort} ` +
+    `+localhost +TLSv1\\.3 +TLS_\\S+ +0 +0 +\\d{4}-`));
+  sock.destroy();
+
+  const ring = (await d.api('GET', '/v1/ticket-keys')).json;
+  const keys = await ok([...at, 'ticket-keys']);
+  assert.match(keys, new RegExp(`^generation ${ring.generation}$`, 'm'));
+  for (const e of ring.ring) assert.match(keys, new RegExp(`^${e.id} +${e.state} +${e.createdAt}$`, 'm'));
+  assert.ok(!keys.includes(ring.keys), 'the table shows no key material');
+  assert.deepEqual(await okJson([...at, 'ticket-keys']), ring, '--json is the server\'s answer');
+
+  assert.match(await ok([...at, 'contexts']), /^no contexts/);
+  assert.deepEqual(await okJson([...at, 'contexts']), []);
+
+  assert.equal(await ok([...at, 'max-connections']), 'max connections: unlimited\n');
+  assert.equal(await ok([...at, 'max-connections', '250']), 'max connections: 250\n');
+  assert.deepEqual(await okJson([...at, 'max-connections']), { maxConnections: 250 });
+  assert.equal((await d.api('GET', '/v1/max-connections')).json.maxConnections, 250);
+});
+
+test('ticket-keys rotate moves the ring on a generation', async (t) => {
+  const { d, at } = await started(t);
+  const before = (await d.api('GET', '/v1/ticket-keys')).json;
+  assert.equal(await ok([...at, 'ticket-keys', 'rotate']), `ticket keys rotated: generation ${before.generation + 1}\n`);
+  const after = (await d.api('GET', '/v1/ticket-keys')).json;
+  assert.equal(after.generation, before.generation + 1);
+  assert.equal(after.ring.find((e) => e.state === 'active').id, before.ring.find((e) => e.state === 'next').id);
+  assert.deepEqual(await okJson([...at, 'ticket-keys', 'rotate']), { generation: before.generation + 2 });
+});
+
+test('contexts add and rm: a round trip, relative paths from tlsctl\'s folder, a passphrase file', async (t) => {
+  const { d, at } = await started(t);
+  const dir = path.dirname(fixture('sni-a-key.pem'));
+  const added = await ok([...at, 'contexts', 'add', 'shop.example.com', '--key', 'sni-a-key.pem',
+    '--cert', 'sni-a-cert.pem'], { cwd: dir });
+  assert.match(added, /^HOSTNAME +SOURCE +KEY +SUBJECT +VALID UNTIL$/m);
+  assert.match(added, /^shop\.example\.com +api +EC +CN=a\.example\.com +\S/m);
+  const listed = (await d.api('GET', '/v1/contexts')).json;
+  assert.deepEqual(listed.map((c) => c.hostname), ['shop.example.com']);
+  assert.match(await ok([...at, 'contexts']), /^shop\.example\.com +api +EC /m);
+  assert.deepEqual((await okJson([...at, 'contexts']))[0].certificates, listed[0].certificates);
+
+  const pass = path.join(tmpdir(), 'pass');
+  fs.writeFileSync(pass, 'secret\n', { mode: 0o600 });
+  await ok([...at, 'contexts', 'add', '*.example.org', '--key', fixture('rsa-key-enc.pem'),
+    '--cert', fixture('rsa-cert.pem'), '--passphrase-file', pass]);
+
+  assert.equal(await ok([...at, 'contexts', 'rm', 'shop.example.com']), 'removed context shop.example.com\n');
+  assert.equal(await ok([...at, 'contexts', 'rm', '*.example.org']), 'removed context *.example.org\n');
+  assert.deepEqual((await d.api('GET', '/v1/contexts')).json, []);
+
+  const again = await tlsctl([...at, 'contexts', 'rm', 'shop.example.com']);
+  assert.equal(again.code, 4, 'a 404 is a refused request');
+  assert.match(again.stderr, /DELETE \/v1\/contexts\/shop\.example\.com: 404 not_found: /);
+  const bad = await tlsctl([...at, 'contexts', 'add', 'x.example.com', '--key', fixture('rsa-key.pem'),
+    '--cert', fixture('ec-cert.pem')]);
+  assert.equal(bad.code, 4, bad.stderr);
+  assert.match(bad.stderr, /POST \/v1\/contexts: 400 bad_field: /);
+});
+
+test('-c reads control.listen, stateDir and pidFile from tlsd\'s config; reload sends SIGHUP', async (t) => {
+  const dir = tmpdir();
+  const sock = path.join(dir, 'ctl.sock');
+  const cfg = writeConfig({ demo: true, stateDir: 'state', pidFile: 'tlsd.pid', control: { listen: `unix:${sock}` } });
+  const d = await startTlsd({ t, config: cfg, workers: 1, args: ['--control', `unix:${sock}`] });
+  const stats = await okJson(['-c', cfg, 'stats']);
+  assert.equal(stats.workers.length, 1);
+
+  const reload = await ok(['-c', cfg, 'reload']);
+  assert.equal(reload, `sent SIGHUP to tlsd (pid ${d.pid}): it reloads its config; the outcome is in its log\n`);
+  d.signalsSent.add('SIGHUP');
+  await waitFor(() => /SIGHUP: configuration reloaded/.test(d.stderr), ms(5000), 'the reload');
+  assert.deepEqual(await okJson(['-c', cfg, 'reload']), { signal: 'SIGHUP', pid: d.pid });
+});
+
+test('stop: POST /v1/close, tlsd exits 0 and its pid file goes; reload then has no tlsd to signal', async (t) => {
+  const pidFile = path.join(tmpdir(), 'tlsd.pid');
+  const { d, at } = await started(t, { args: ['--demo', '--pid-file', pidFile] });
+  assert.match(await ok([...at, 'stop']), /^tlsd is stopping/);
+  assert.deepEqual(await d.waitExit(ms(5000)), { code: 0, signal: null });
+  const gone = await tlsctl([...at, '--pid-file', pidFile, 'reload']);
+  assert.equal(gone.code, 2, 'the pid file went with tlsd');
+  assert.equal((await tlsctl([...at, 'stats'])).code, 2, 'nothing listens any more');
+});
+
+test('-c over TCP: the token from the config\'s stateDir; --token-file picks another', async (t) => {
+  const dir = tmpdir();
+  const cfg = writeConfig({ demo: true, stateDir: path.join(dir, 'state'), control: { listen: '127.0.0.1:0' } });
+  const d = await startTlsd({ t, config: cfg, workers: 1, control: true, stateDir: path.join(dir, 'state') });
+  // The config says port 0: tlsctl cannot guess the port tlsd picked.
+  const zero = await tlsctl(['-c', cfg, 'stats']);
+  assert.equal(zero.code, 1);
+  assert.match(zero.stderr, /port 0/);
+  await ok(['-c', cfg, '--control', d.control, 'ticket-keys']);
+
+  const ro = path.join(dir, 'state', 'control-readonly.token');
+  await ok(['-c', cfg, '--control', d.control, '--token-file', ro, 'stats']);
+  const refused = await tlsctl(['-c', cfg, '--control', d.control, '--token-file', ro, 'ticket-keys', 'rotate']);
+  assert.equal(refused.code, 3, 'the read-only token on a write');
+  assert.match(refused.stderr, /403 admin_token_required/);
+});
+
+test('exit status: 3 for a wrong token, 2 when no server answers, 1 for usage', async (t) => {
+  const { d } = await started(t);
+  const wrong = path.join(tmpdir(), 'wrong.token');
+  fs.writeFileSync(wrong, 'not-the-token\n', { mode: 0o600 });
+  const r = await tlsctl(['--control', d.control, '--token-file', wrong, 'stats']);
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /401 unauthorized: wrong token \(sent the token in .*wrong\.token\)/);
+  assert.equal(r.stdout, '');
+  const asJson = await tlsctl(['--json', '--control', d.control, '--token-file', wrong, 'stats']);
+  assert.equal(asJson.code, 3);
+  assert.equal(JSON.parse(asJson.stdout).error.code, 'unauthorized', '--json prints the error object too');
+
+  const port = await closedPort();
+  const none = await tlsctl(['--control', `127.0.0.1:${port}`, '--token-file', wrong, 'stats']);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /GET \/v1\/stats: http:\/\/127\.0\.0\.1:\d+: /);
+  const noSock = await tlsctl(['--control', `unix:${path.join(tmpdir(), 'none.sock')}`, 'connections']);
+  assert.equal(noSock.code, 2);
+
+  for (const args of [[], ['frobnicate'], ['max-connections', 'many'], ['stats', 'extra'],
+    ['contexts', 'add', 'a.example.com'], ['stats', '--key', 'k.pem'], ['--nope', 'stats']]) {
+    const u = await tlsctl(['--control', d.control, '--state-dir', d.stateDir, ...args]);
+    assert.equal(u.code, 1, `tlsctl ${args.join(' ')}: ${u.stderr}`);
+  }
+  const noPid = await tlsctl(['--control', d.control, 'reload']);
+  assert.equal(noPid.code, 1);
+  assert.match(noPid.stderr, /--pid-file/);
+  assert.match((await ok(['--help'])), /^usage: tlsctl /);
+});
