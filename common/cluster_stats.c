@@ -9,11 +9,29 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 
 #define CS_MAGIC 0x43535431u	/* "CST1" */
 #define CS_WORKERS_MAX 1024
+
+/* Handshake durations: 0.5 ms to 1 s, about x2 to x2.5 apart. */
+static const uint64_t bucket_bounds_us[CS_DURATION_BUCKETS] = {
+	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
+};
+
+static const char *const failure_names[CS_FAILURES] = {
+	[CS_FAIL_TIMEOUT] = "timeout",
+	[CS_FAIL_PROTOCOL_VERSION] = "protocol_version",
+	[CS_FAIL_NO_SHARED_CIPHER] = "no_shared_cipher",
+	[CS_FAIL_BAD_CERTIFICATE] = "bad_certificate",
+	[CS_FAIL_CLIENT_CLOSED] = "client_closed",
+	[CS_FAIL_NOT_TLS] = "not_tls",
+	[CS_FAIL_TOO_LARGE] = "too_large",
+	[CS_FAIL_OTHER] = "other",
+};
 
 struct cs_slot {
 	int64_t pid;
@@ -21,6 +39,11 @@ struct cs_slot {
 	uint64_t starts;
 	uint64_t current;
 	uint64_t counters[CS_COUNTERS];
+	uint64_t failures[CS_FAILURES];
+	uint64_t durations[CS_KINDS][CS_DURATION_BUCKETS + 1];
+	uint64_t duration_sum_us[CS_KINDS];
+	uint64_t wanted;
+	uint64_t heartbeat_ms;
 } __attribute__((aligned(64)));
 
 struct cluster_stats {
@@ -29,6 +52,8 @@ struct cluster_stats {
 	uint64_t map_size;
 	int64_t max_connections;
 	uint64_t lock_recoveries;
+	uint64_t reload_success, reload_failure;
+	int64_t last_reload_success;
 	pthread_mutex_t admit_lock;
 	struct cs_slot slots[] __attribute__((aligned(64)));
 };
@@ -170,6 +195,7 @@ void cluster_stats_worker_started(struct cluster_stats *cs, int slot, pid_t pid)
 	if (cs_load(&s->starts) > 0)
 		cs_bump(&s->restarts, 1);
 	cs_bump(&s->starts, 1);
+	__atomic_store_n(&s->heartbeat_ms, cluster_stats_monotonic_ms(), __ATOMIC_RELAXED);
 	__atomic_store_n(&s->pid, (int64_t)pid, __ATOMIC_RELAXED);
 }
 
@@ -207,6 +233,31 @@ void cluster_stats_worker(const struct cluster_stats *cs, int slot, struct clust
 	out->current = cs_load(&s->current);
 	for (int i = 0; i < CS_COUNTERS; i++)
 		out->counters[i] = cs_load(&s->counters[i]);
+	for (int i = 0; i < CS_FAILURES; i++)
+		out->failures[i] = cs_load(&s->failures[i]);
+	for (int k = 0; k < CS_KINDS; k++) {
+		for (int i = 0; i <= CS_DURATION_BUCKETS; i++)
+			out->durations[k][i] = cs_load(&s->durations[k][i]);
+		out->duration_sum_us[k] = cs_load(&s->duration_sum_us[k]);
+	}
+	out->wanted = cs_load(&s->wanted) != 0;
+	out->heartbeat_ms = cs_load(&s->heartbeat_ms);
+}
+
+/* add_figures: <one>'s counts into <sum>. */
+static void add_figures(struct cluster_figures *sum, const struct cluster_figures *one)
+{
+	sum->restarts += one->restarts;
+	sum->current += one->current;
+	for (int i = 0; i < CS_COUNTERS; i++)
+		sum->counters[i] += one->counters[i];
+	for (int i = 0; i < CS_FAILURES; i++)
+		sum->failures[i] += one->failures[i];
+	for (int k = 0; k < CS_KINDS; k++) {
+		for (int i = 0; i <= CS_DURATION_BUCKETS; i++)
+			sum->durations[k][i] += one->durations[k][i];
+		sum->duration_sum_us[k] += one->duration_sum_us[k];
+	}
 }
 
 void cluster_stats_totals(const struct cluster_stats *cs, struct cluster_figures *out)
@@ -216,9 +267,114 @@ void cluster_stats_totals(const struct cluster_stats *cs, struct cluster_figures
 	memset(out, 0, sizeof(*out));
 	for (int slot = 0; slot < cs->workers; slot++) {
 		cluster_stats_worker(cs, slot, &one);
-		out->restarts += one.restarts;
-		out->current += one.current;
-		for (int i = 0; i < CS_COUNTERS; i++)
-			out->counters[i] += one.counters[i];
+		add_figures(out, &one);
 	}
+}
+
+void cluster_stats_fail(struct cluster_stats *cs, int slot, enum cluster_failure reason)
+{
+	if ((unsigned)reason >= CS_FAILURES)
+		reason = CS_FAIL_OTHER;
+	cs_bump(&cs->slots[slot].failures[reason], 1);
+}
+
+void cluster_stats_observe_handshake(struct cluster_stats *cs, int slot, enum cluster_hs_kind kind, uint64_t us)
+{
+	struct cs_slot *s = &cs->slots[slot];
+	int i = 0;
+
+	while (i < CS_DURATION_BUCKETS && us > bucket_bounds_us[i])
+		i++;
+	/* The sum first: a reader that sees the count also sees a sum that
+	 * includes it, or a later one (both only grow). */
+	cs_bump(&s->duration_sum_us[kind], us);
+	cs_bump(&s->durations[kind][i], 1);
+}
+
+void cluster_stats_heartbeat(struct cluster_stats *cs, int slot, uint64_t now_ms)
+{
+	__atomic_store_n(&cs->slots[slot].heartbeat_ms, now_ms, __ATOMIC_RELAXED);
+}
+
+void cluster_stats_set_wanted(struct cluster_stats *cs, int slot, bool wanted)
+{
+	__atomic_store_n(&cs->slots[slot].wanted, (uint64_t)wanted, __ATOMIC_RELAXED);
+}
+
+void cluster_stats_reload_done(struct cluster_stats *cs, bool ok, int64_t now)
+{
+	if (!ok) {
+		cs_bump(&cs->reload_failure, 1);
+		return;
+	}
+	cs_bump(&cs->reload_success, 1);
+	__atomic_store_n(&cs->last_reload_success, now, __ATOMIC_RELAXED);
+}
+
+void cluster_stats_reloads(const struct cluster_stats *cs, struct cluster_reloads *out)
+{
+	out->success = cs_load(&cs->reload_success);
+	out->failure = cs_load(&cs->reload_failure);
+	out->last_success = __atomic_load_n(&cs->last_reload_success, __ATOMIC_RELAXED);
+}
+
+uint64_t cluster_stats_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+const char *cluster_stats_failure_name(enum cluster_failure reason)
+{
+	return (unsigned)reason < CS_FAILURES ? failure_names[reason] : "other";
+}
+
+uint64_t cluster_stats_bucket_bound_us(int i)
+{
+	return i >= 0 && i < CS_DURATION_BUCKETS ? bucket_bounds_us[i] : UINT64_MAX;
+}
+
+/* slot_health: 0 when <f>'s worker runs and beat within <max_age_ms>;
+ * else -1, with why in <why>. */
+static int slot_health(const struct cluster_figures *f, int number, uint64_t now_ms, uint64_t max_age_ms,
+		       char *why, size_t size)
+{
+	uint64_t age = now_ms > f->heartbeat_ms ? now_ms - f->heartbeat_ms : 0;
+
+	if (f->pid <= 0) {
+		snprintf(why, size, "worker %d: not running", number);
+		return -1;
+	}
+	if (age > max_age_ms) {
+		snprintf(why, size, "worker %d (pid %d): no heartbeat for %.1f s", number, (int)f->pid,
+			 (double)age / 1000.0);
+		return -1;
+	}
+	return 0;
+}
+
+int cluster_stats_unhealthy(const struct cluster_stats *cs, uint64_t now_ms, uint64_t max_age_ms, char *why,
+			    size_t size)
+{
+	struct cluster_figures f;
+	int bad = 0, wanted = 0;
+	char first[128] = "", other[128];
+
+	for (int slot = 0; slot < cs->workers; slot++) {
+		cluster_stats_worker(cs, slot, &f);
+		if (!f.wanted)
+			continue;
+		wanted++;
+		if (slot_health(&f, slot + 1, now_ms, max_age_ms, bad == 0 ? first : other,
+				bad == 0 ? sizeof(first) : sizeof(other)) < 0)
+			bad++;
+	}
+	if (wanted == 0) {
+		snprintf(first, sizeof(first), "no worker is meant to run");
+		bad = 1;
+	}
+	snprintf(why, size, "%s", first);
+	return bad;
 }

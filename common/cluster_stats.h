@@ -16,6 +16,7 @@
 #define TLSD_COMMON_CLUSTER_STATS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -56,6 +57,27 @@ enum cluster_counter {
 	CS_COUNTERS
 };
 
+/* Why a handshake failed (SPEC /v1/stats handshakes.failures, /metrics
+ * tlsd_handshake_failures_total{reason}); a fixed set, in this order. */
+enum cluster_failure {
+	CS_FAIL_TIMEOUT,		/* "timeout": handshakeTimeout passed */
+	CS_FAIL_PROTOCOL_VERSION,	/* "protocol_version": no TLS version in common */
+	CS_FAIL_NO_SHARED_CIPHER,	/* "no_shared_cipher": no suite, group or key type in common */
+	CS_FAIL_BAD_CERTIFICATE,	/* "bad_certificate": one side refused the other's certificate */
+	CS_FAIL_CLIENT_CLOSED,		/* "client_closed": EOF or reset before the handshake ended */
+	CS_FAIL_NOT_TLS,		/* "not_tls": the bytes were not a TLS handshake */
+	CS_FAIL_TOO_LARGE,		/* "too_large": over maxHandshakeSize */
+	CS_FAIL_OTHER,			/* "other": anything else */
+	CS_FAILURES
+};
+
+/* Completed handshakes by kind, for the duration histogram. */
+enum cluster_hs_kind { CS_KIND_FULL, CS_KIND_RESUMED, CS_KINDS };
+
+/* The histogram's finite upper bounds (cluster_stats_bucket_bound_us);
+ * one more bucket counts what is over the last one. */
+#define CS_DURATION_BUCKETS 11
+
 struct cluster_stats;
 
 /* One worker's figures, or (pid 0, restarts summed) the whole server's. */
@@ -65,6 +87,20 @@ struct cluster_figures {
 	uint64_t restarts;
 	uint64_t current;	/* connections open now */
 	uint64_t counters[CS_COUNTERS];
+	uint64_t failures[CS_FAILURES];
+	/* durations[kind][i]: handshakes of that kind that took at most bound
+	 * i and more than bound i - 1 (not cumulative); [CS_DURATION_BUCKETS]:
+	 * over the last bound. */
+	uint64_t durations[CS_KINDS][CS_DURATION_BUCKETS + 1];
+	uint64_t duration_sum_us[CS_KINDS];
+	bool wanted;		/* the master means a worker to run in this slot */
+	uint64_t heartbeat_ms;	/* CLOCK_MONOTONIC ms of the worker's last beat */
+};
+
+/* The master's reloads (SIGHUP), successful or refused. */
+struct cluster_reloads {
+	uint64_t success, failure;
+	int64_t last_success;	/* unix time, seconds; 0: none yet */
 };
 
 /* cluster_stats_create: map slots for <workers> workers (1..1024) with the
@@ -91,10 +127,30 @@ bool cluster_stats_admit(struct cluster_stats *cs, int slot);
 /* cluster_stats_release: an admitted connection closed. */
 void cluster_stats_release(struct cluster_stats *cs, int slot);
 
+/* cluster_stats_fail: one handshake failed for <reason>. No lock. */
+void cluster_stats_fail(struct cluster_stats *cs, int slot, enum cluster_failure reason);
+
+/* cluster_stats_observe_handshake: a handshake of <kind> completed in
+ * <us> microseconds. No lock. */
+void cluster_stats_observe_handshake(struct cluster_stats *cs, int slot, enum cluster_hs_kind kind, uint64_t us);
+
+/* cluster_stats_heartbeat: the worker's loop runs: <now_ms> is
+ * cluster_stats_monotonic_ms(). */
+void cluster_stats_heartbeat(struct cluster_stats *cs, int slot, uint64_t now_ms);
+
 /* ---- the master ---- */
 
+/* cluster_stats_set_wanted: whether a worker should run in <slot> (the
+ * running generation's slots are; a retired, draining one is not). */
+void cluster_stats_set_wanted(struct cluster_stats *cs, int slot, bool wanted);
+
+/* cluster_stats_reload_done: a SIGHUP reload succeeded (<ok>) or was
+ * refused, at unix time <now>. */
+void cluster_stats_reload_done(struct cluster_stats *cs, bool ok, int64_t now);
+
 /* cluster_stats_worker_started: <slot> now runs as <pid>; every start
- * after the first counts as a restart. */
+ * after the first counts as a restart. Its heartbeat is set to now: a new
+ * worker has one heartbeat age limit to show it runs. */
 void cluster_stats_worker_started(struct cluster_stats *cs, int slot, pid_t pid);
 
 /* cluster_stats_worker_exited: <slot>'s process is gone (reaped): its open
@@ -106,6 +162,27 @@ void cluster_stats_worker_exited(struct cluster_stats *cs, int slot);
 void cluster_stats_set_max_connections(struct cluster_stats *cs, long max_connections);
 
 /* ---- anyone ---- */
+
+/* cluster_stats_monotonic_ms: CLOCK_MONOTONIC in ms, the heartbeats' clock
+ * (the same in every process of the machine). */
+uint64_t cluster_stats_monotonic_ms(void);
+
+/* cluster_stats_failure_name: <reason>'s name ("timeout", ...). */
+const char *cluster_stats_failure_name(enum cluster_failure reason);
+
+/* cluster_stats_bucket_bound_us: the upper bound of duration bucket <i>
+ * (0 .. CS_DURATION_BUCKETS - 1), in microseconds. */
+uint64_t cluster_stats_bucket_bound_us(int i);
+
+/* cluster_stats_reloads: the reload figures into *<out>. */
+void cluster_stats_reloads(const struct cluster_stats *cs, struct cluster_reloads *out);
+
+/* cluster_stats_unhealthy: how many wanted slots have no worker, or one
+ * whose last heartbeat is older than <max_age_ms> at <now_ms>; every slot
+ * unwanted counts as one. <why> (<size> bytes) gets the first of them,
+ * e.g. "worker 2 (pid 123): no heartbeat for 3.4 s"; "" when 0. */
+int cluster_stats_unhealthy(const struct cluster_stats *cs, uint64_t now_ms, uint64_t max_age_ms, char *why,
+			    size_t size);
 
 long cluster_stats_max_connections(const struct cluster_stats *cs);
 

@@ -1001,6 +1001,7 @@ int creds_describe_der(const gnutls_datum_t *der, struct creds_cert_info *out)
 	describe_dn(crt, true, out->issuer, sizeof(out->issuer));
 	node_time(gnutls_x509_crt_get_activation_time(crt), out->valid_from, sizeof(out->valid_from));
 	node_time(gnutls_x509_crt_get_expiration_time(crt), out->valid_to, sizeof(out->valid_to));
+	out->not_after = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
 	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &fp_len) == 0)
 		hex_colons(fp, fp_len, out->fingerprint256, sizeof(out->fingerprint256));
 	describe_serial(crt, out->serial_number, sizeof(out->serial_number));

@@ -13,6 +13,8 @@
 #ifndef TLSD_COMMON_CREDS_H
 #define TLSD_COMMON_CREDS_H
 
+#include <stdint.h>
+
 #include <gnutls/gnutls.h>
 
 #include "common/config.h"
@@ -51,6 +53,7 @@ struct creds_cert_info {
 	char fingerprint256[96];	/* "AB:CD:...", 32 bytes */
 	char serial_number[80];		/* uppercase hex, as Node */
 	char key_type[16];		/* "EC", "RSA", "Ed25519", ... */
+	int64_t not_after;		/* valid_to as unix time, seconds */
 };
 
 /* creds_describe_der: fill <out> from one DER certificate. Returns 0 or

@@ -17,6 +17,7 @@
 #include "common/cluster_stats.h"
 #include "common/config.h"
 #include "common/conn_table.h"
+#include "common/creds.h"
 #include "common/session_cache.h"
 #include "common/ticket_keys.h"
 #include "master/contexts.h"
@@ -34,6 +35,7 @@ struct api_env {
 	struct contexts *contexts;	/* SNI contexts (master/contexts.h) */
 	json_t *ciphers;		/* GET /v1/ciphers; made by control_open */
 	const struct conn_table *conn_table;	/* GET /v1/connections */
+	const struct tlsd_creds *creds;		/* the default context's; NULL: none */
 };
 
 struct api_request {

@@ -133,6 +133,91 @@ static void write_traffic(FILE *out, const struct cluster_figures *t)
 	       c[CS_TICKET_KEY_NOT_FOUND]);
 }
 
+/* write_failures: every reason, zeros included, so a rate never starts
+ * from a missing series. */
+static void write_failures(FILE *out, const struct cluster_figures *t)
+{
+	family(out, "tlsd_handshake_failures_total", "counter",
+	       "Failed TLS handshakes by reason (timeouts included).");
+	for (int i = 0; i < CS_FAILURES; i++)
+		fprintf(out, "tlsd_handshake_failures_total{reason=\"%s\"} %" PRIu64 "\n",
+			cluster_stats_failure_name((enum cluster_failure)i), t->failures[i]);
+}
+
+/* write_durations: the histogram of completed handshakes by kind: the
+ * slots hold per-bucket counts; Prometheus wants them cumulative. */
+static void write_durations(FILE *out, const struct cluster_figures *t)
+{
+	static const char *const kinds[CS_KINDS] = { [CS_KIND_FULL] = "full", [CS_KIND_RESUMED] = "resumed" };
+	const char *name = "tlsd_handshake_duration_seconds";
+
+	family(out, name, "histogram", "Time from accept to the end of the TLS handshake, by kind.");
+	for (int k = 0; k < CS_KINDS; k++) {
+		uint64_t sum = 0;
+
+		for (int i = 0; i < CS_DURATION_BUCKETS; i++) {
+			sum += t->durations[k][i];
+			fprintf(out, "%s_bucket{kind=\"%s\",le=\"%g\"} %" PRIu64 "\n", name, kinds[k],
+				(double)cluster_stats_bucket_bound_us(i) / 1e6, sum);
+		}
+		sum += t->durations[k][CS_DURATION_BUCKETS];
+		fprintf(out, "%s_bucket{kind=\"%s\",le=\"+Inf\"} %" PRIu64 "\n", name, kinds[k], sum);
+		fprintf(out, "%s_sum{kind=\"%s\"} %.6f\n", name, kinds[k], (double)t->duration_sum_us[k] / 1e6);
+		fprintf(out, "%s_count{kind=\"%s\"} %" PRIu64 "\n", name, kinds[k], sum);
+	}
+}
+
+/* label_value: <v> as a label value: backslash, quote and newline escaped. */
+static void label_value(FILE *out, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', out);
+		if (*v == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*v, out);
+	}
+}
+
+/* cert_sample: one certificate's expiry, labelled by the context that
+ * serves it and its SHA-256 fingerprint (as /v1/contexts shows it). */
+static void cert_sample(void *arg, const char *hostname, const struct creds_cert_info *cert)
+{
+	FILE *out = arg;
+
+	fputs("tlsd_certificate_not_after_seconds{hostname=\"", out);
+	label_value(out, hostname);
+	fprintf(out, "\",fingerprint=\"%s\"} %" PRId64 "\n", cert->fingerprint256, cert->not_after);
+}
+
+/* write_certificates: the default context's certificates (hostname "*"),
+ * then every SNI context's. */
+static void write_certificates(FILE *out, const struct api_env *env)
+{
+	struct creds_cert_info certs[8];
+	size_t n = env->creds != NULL ? creds_certificates(env->creds, certs, 8) : 0;
+
+	family(out, "tlsd_certificate_not_after_seconds", "gauge",
+	       "End of validity (unix time) of each certificate served, by context hostname.");
+	for (size_t i = 0; i < n; i++)
+		cert_sample(out, "*", &certs[i]);
+	if (env->contexts != NULL)
+		contexts_each_certificate(env->contexts, cert_sample, out);
+}
+
+static void write_reloads(FILE *out, const struct api_env *env)
+{
+	struct cluster_reloads r;
+
+	cluster_stats_reloads(env->stats, &r);
+	family(out, "tlsd_reload_total", "counter", "Configuration reloads (SIGHUP) by result.");
+	fprintf(out, "tlsd_reload_total{result=\"success\"} %" PRIu64 "\n", r.success);
+	fprintf(out, "tlsd_reload_total{result=\"failure\"} %" PRIu64 "\n", r.failure);
+	single(out, "tlsd_last_reload_success_timestamp_seconds", "gauge",
+	       "Unix time of the last successful reload (0: none since start).", (uint64_t)r.last_success);
+}
+
 static void write_session_cache(FILE *out, const struct api_env *env)
 {
 	struct session_cache_stats st;
@@ -210,6 +295,10 @@ char *api_metrics_text(const struct api_env *env)
 	cluster_stats_totals(env->stats, &t);
 	write_server(out, env);
 	write_traffic(out, &t);
+	write_failures(out, &t);
+	write_durations(out, &t);
+	write_certificates(out, env);
+	write_reloads(out, env);
 	write_session_cache(out, env);
 	rc = write_workers(out, env);
 	if (ferror(out))

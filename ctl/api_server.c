@@ -1,12 +1,30 @@
 /* api_server.c - health, addresses, maxConnections, graceful stop. */
 #include "ctl/api_server.h"
 
+#include <stdio.h>
+
 #include "common/addr.h"
 #include "common/log.h"
 
+/* A worker beats every second (worker/heartbeat.h): three missed beats
+ * mean its loop is stopped or wedged. */
+#define HEALTH_MAX_AGE_MS 3000
+
+/* api_server_healthz: 200 "ok" only while every worker slot of the running
+ * generation has a worker whose loop beat within HEALTH_MAX_AGE_MS; else
+ * 503 naming the first that has not (or that the server is stopping). */
 void api_server_healthz(const struct api_env *env, const struct api_request *req, struct api_reply *reply)
 {
-	api_reply_text(reply, 200, "text/plain", "ok\n");
+	char why[160], body[200];
+	int bad = cluster_stats_unhealthy(env->stats, cluster_stats_monotonic_ms(), HEALTH_MAX_AGE_MS, why,
+					  sizeof(why));
+
+	if (bad == 0) {
+		api_reply_text(reply, 200, "text/plain", "ok\n");
+		return;
+	}
+	snprintf(body, sizeof(body), "unhealthy: %s%s\n", why, bad > 1 ? " (and others)" : "");
+	api_reply_text(reply, 503, "text/plain", body);
 }
 
 void api_server_address(const struct api_env *env, const struct api_request *req, struct api_reply *reply)

@@ -26,16 +26,27 @@ static json_t *workers_json(const struct api_env *env)
 	return list;
 }
 
+/* failures_json: {"<reason>": n} for every reason, zeros included. */
+static json_t *failures_json(const struct cluster_figures *t)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; o != NULL && i < CS_FAILURES; i++)
+		json_object_set_new(o, cluster_stats_failure_name((enum cluster_failure)i), counter(t->failures[i]));
+	return o;
+}
+
 static json_t *handshakes_json(const struct cluster_figures *t)
 {
 	const uint64_t *c = t->counters;
 
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}}", "full", counter(c[CS_HS_FULL]),
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:o}", "full", counter(c[CS_HS_FULL]),
 			 "resumed", counter(c[CS_HS_RESUMED_ID] + c[CS_HS_RESUMED_TICKET]),
 			 "resumed_session_id", counter(c[CS_HS_RESUMED_ID]),
 			 "resumed_ticket", counter(c[CS_HS_RESUMED_TICKET]),
 			 "failed", counter(c[CS_HS_FAILED]), "timeout", counter(c[CS_HS_TIMEOUT]),
-			 "by_version", "TLSv1.2", counter(c[CS_HS_TLS12]), "TLSv1.3", counter(c[CS_HS_TLS13]));
+			 "by_version", "TLSv1.2", counter(c[CS_HS_TLS12]), "TLSv1.3", counter(c[CS_HS_TLS13]),
+			 "failures", failures_json(t));
 }
 
 static json_t *session_cache_json(const struct api_env *env)

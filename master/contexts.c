@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/context_file.h"
 #include "common/creds.h"
@@ -313,12 +314,14 @@ fail:
 	return rc;
 }
 
+/* cert_json: expiresIn is valid_to less now, in seconds (negative once
+ * expired), so a monitor needs no date parsing. */
 static json_t *cert_json(const struct creds_cert_info *ci)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "subject", ci->subject, "issuer", ci->issuer,
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "subject", ci->subject, "issuer", ci->issuer,
 			 "valid_from", ci->valid_from, "valid_to", ci->valid_to,
 			 "fingerprint256", ci->fingerprint256, "serialNumber", ci->serial_number,
-			 "keyType", ci->key_type);
+			 "keyType", ci->key_type, "expiresIn", (json_int_t)(ci->not_after - (int64_t)time(NULL)));
 }
 
 static json_t *entry_json(const struct ctx_entry *e)
@@ -489,6 +492,16 @@ json_t *contexts_list(const struct contexts *c)
 		json_array_append_new(list, entry_json(live[i]));
 	free(live);
 	return list;
+}
+
+void contexts_each_certificate(const struct contexts *c, contexts_cert_fn fn, void *arg)
+{
+	for (uint32_t i = 0; i < c->next_unused; i++) {
+		const struct ctx_entry *e = c->slots[i];
+
+		for (size_t k = 0; e != NULL && k < e->n_certs; k++)
+			fn(arg, e->hostname, &e->certs[k]);
+	}
 }
 
 size_t contexts_count(const struct contexts *c)

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "common/config.h"
+#include "common/creds.h"
 #include "common/err.h"
 #include "common/sni_table.h"
 #include "master/privileges.h"
@@ -58,8 +59,15 @@ int contexts_remove(struct contexts *c, const char *hostname, struct tlsd_error 
 
 /* contexts_list: [{"hostname", "source": "config"|"api", "certificates":
  * [{"subject", "issuer", "valid_from", "valid_to", "fingerprint256",
- * "serialNumber", "keyType"}]}] in the order added; never key material. */
+ * "serialNumber", "keyType", "expiresIn"}]}] in the order added; never key
+ * material. expiresIn: seconds until valid_to (negative: expired). */
 json_t *contexts_list(const struct contexts *c);
+
+/* contexts_each_certificate: <fn>(<arg>, hostname, certificate) for the
+ * leaf certificate of every key/cert pair of every context, in table slot
+ * order. The pointers last until the next add or remove. */
+typedef void (*contexts_cert_fn)(void *arg, const char *hostname, const struct creds_cert_info *cert);
+void contexts_each_certificate(const struct contexts *c, contexts_cert_fn fn, void *arg);
 
 /* contexts_count: how many contexts are served. */
 size_t contexts_count(const struct contexts *c);

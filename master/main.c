@@ -148,7 +148,7 @@ static struct api_env api_env_of(const struct master *m)
 		.cfg = &m->gen->cfg, .ticket_keys = m->ticket_keys, .stats = m->stats,
 		.session_cache = m->session_cache, .listeners = &m->listeners,
 		.started_at = m->started_at, .priority_text = tls_server_priority_text(m->gen->tls),
-		.contexts = m->gen->contexts, .conn_table = m->conn_table,
+		.contexts = m->gen->contexts, .conn_table = m->conn_table, .creds = m->gen->creds,
 	};
 }
 

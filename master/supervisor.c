@@ -277,6 +277,7 @@ static void switch_halves(struct supervisor *sup)
 		struct slot *old = running_slot(sup, i);
 
 		old->retired = true;
+		cluster_stats_set_wanted(sup->setup->stats, old->number - 1, false);
 		ev_timer_stop(sup->loop, &old->respawn);
 		if (old->pid > 0)
 			kill(old->pid, SIGTERM);
@@ -288,6 +289,7 @@ static void switch_halves(struct supervisor *sup)
 		s->retired = false;
 		s->failed_config = false;
 		s->backoff = 0.0;
+		cluster_stats_set_wanted(sup->setup->stats, s->number - 1, true);
 		spawn(s);
 	}
 }
@@ -304,13 +306,16 @@ static void reload(struct supervisor *sup)
 	if (old > 0) {
 		log_warn("SIGHUP: %d worker(s) of the previous configuration still draining: reload refused, "
 			 "try again when they are done", old);
+		cluster_stats_reload_done(sup->setup->stats, false, (int64_t)time(NULL));
 		return;
 	}
 	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu", monotonic_usec());
 	if (sup->setup->reload(sup->setup->reload_arg, sup->setup) < 0) {
+		cluster_stats_reload_done(sup->setup->stats, false, (int64_t)time(NULL));
 		notify_status(sup, "READY=1\n", "reload refused, serving the previous configuration");
 		return;
 	}
+	cluster_stats_reload_done(sup->setup->stats, true, (int64_t)time(NULL));
 	switch_halves(sup);
 	log_info("SIGHUP: configuration reloaded: %d new worker(s) serve it, the old ones drain", sup->workers);
 	notify_status(sup, "READY=1\n", "reloaded");
@@ -385,6 +390,9 @@ static void start_stop(struct supervisor *sup)
 	if (sup->stopping)
 		return;
 	sup->stopping = true;
+	/* GET /healthz says 503 from now on: no worker is meant to run. */
+	for (int i = 0; i < sup->n_slots; i++)
+		cluster_stats_set_wanted(sup->setup->stats, i, false);
 	log_info("stopping: draining %d worker(s)", sup->alive);
 	notify_status(sup, "STOPPING=1\n", "stopping");
 	ev_timer_stop(sup->loop, &sup->status_timer);
@@ -469,8 +477,10 @@ int supervisor_run(struct supervisor_setup *setup)
 	watch_signals(&sup);
 	ev_timer_init(&sup.status_timer, on_status_timer, STATUS_EVERY_S, STATUS_EVERY_S);
 	sup.status_timer.data = &sup;
-	for (int i = 0; i < sup.workers; i++)
+	for (int i = 0; i < sup.workers; i++) {
+		cluster_stats_set_wanted(setup->stats, running_slot(&sup, i)->number - 1, true);
 		spawn(running_slot(&sup, i));
+	}
 	printf("ready pid=%d workers=%d\n", (int)getpid(), sup.workers);
 	fflush(stdout);
 	notify_status(&sup, "READY=1\n", "serving");

@@ -18,6 +18,7 @@
 #include "common/reneg_limit.h"
 #include "worker/backend_tls.h"
 #include "worker/conn_listing.h"
+#include "worker/handshake_failure.h"
 #include "worker/pump_buf.h"
 
 /* Bounded work per event: at most this many pump rounds before yielding. */
@@ -698,6 +699,8 @@ static void conn_count_handshake(const struct conn *c)
 		[TICKET_KEY_DECRYPT_ONLY] = CS_TICKET_RESUMED_DECRYPT_ONLY,
 	};
 
+	cluster_stats_observe_handshake(c->env->stats, c->env->slot, c->info.resumed ? CS_KIND_RESUMED : CS_KIND_FULL,
+					(uint64_t)((ev_time() - c->started) * 1e6));
 	if (!c->info.resumed)
 		conn_count(c, CS_HS_FULL, 1);
 	else
@@ -762,6 +765,7 @@ static void conn_handshake_failed(struct conn *c, int rc)
 		return;
 	}
 	conn_count(c, CS_HS_FAILED, 1);
+	handshake_failure_count(c->env->stats, c->env->slot, c->tls, rc);
 	conn_fail_handshake(c, gnutls_strerror(rc), alert, auth, "handshake-failed");
 }
 
@@ -1004,6 +1008,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	snprintf(error, sizeof(error), "handshake timed out after %ld ms", c->env->cfg->handshake_timeout_ms);
 	conn_count(c, CS_HS_TIMEOUT, 1);
+	cluster_stats_fail(c->env->stats, c->env->slot, CS_FAIL_TIMEOUT);
 	conn_fail_handshake(c, error, NULL, NULL, "handshake-timeout");
 }
 

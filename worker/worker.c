@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "worker/conn.h"
+#include "worker/heartbeat.h"
 
 /* Accepts per readiness event and listener: spread connections over
  * workers instead of letting the first awake worker take a whole burst. */
@@ -58,6 +59,7 @@ struct worker {
 	struct session_store *store;		/* sessionStore; NULL: none */
 	size_t peak_conns;			/* most open since the last trim */
 	ev_timer trim_timer;
+	struct heartbeat heartbeat;		/* GET /healthz: this loop runs */
 };
 
 static void worker_on_trim(struct ev_loop *loop, ev_timer *t, int revents)
@@ -312,6 +314,7 @@ static int worker_init(struct worker *w, const struct worker_setup *setup)
 	w->env.store = w->store;
 	GUARD(worker_watch_listeners(w));
 	worker_watch_signals(w);
+	heartbeat_start(&w->heartbeat, w->loop, setup->stats, w->env.slot);
 	return TLSD_OK;
 }
 

@@ -113,9 +113,12 @@ test('GET /v1/contexts describes certificates as Node does and never shows key m
   const s = await connectTls(d.port, { servername: 'a.example.com' });
   const peer = s.getPeerCertificate();
   s.destroy();
+  const expiresIn = Math.floor(Date.parse(peer.valid_to) / 1000) - Math.floor(Date.now() / 1000);
+  assert.ok(Math.abs(ctx.certificates[0]?.expiresIn - expiresIn) <= 2, `expiresIn ${ctx.certificates[0]?.expiresIn}`);
   assert.deepEqual(ctx.certificates, [{
     subject: 'CN=a.example.com', issuer: 'CN=tlsd test CA', valid_from: peer.valid_from, valid_to: peer.valid_to,
     fingerprint256: peer.fingerprint256, serialNumber: peer.serialNumber, keyType: 'EC',
+    expiresIn: ctx.certificates[0].expiresIn,
   }]);
   const file = fs.readdirSync(path.join(d.stateDir, 'contexts'))[0];
   assert.equal(fs.statSync(path.join(d.stateDir, 'contexts', file)).mode & 0o777, 0o600, 'the state file holds a key');

@@ -180,6 +180,8 @@ test('/v1/stats counts exactly the traffic the test made, summed over 2 workers'
   assert.deepEqual(got.handshakes, {
     full: 5, resumed: 7, resumed_session_id: 3, resumed_ticket: 4, failed: 1, timeout: 1,
     by_version: { 'TLSv1.2': 9, 'TLSv1.3': 3 },
+    failures: { timeout: 1, protocol_version: 0, no_shared_cipher: 0, bad_certificate: 0, client_closed: 0,
+      not_tls: 1, too_large: 0, other: 0 },
   });
   assert.deepEqual(got.connections, { current: 0, total: 14, rejected: 0, accept_paused: 0 });
   assert.deepEqual(got.bytes, { in: 15, out: 15 });

@@ -20,7 +20,8 @@ const SAMPLE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"(,
 const COMMENT = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/;
 
 // checkFormat(text): asserts the rules of the exposition format tlsd keeps
-// (no histograms or summaries, so a sample's name is its family's name);
+// (no summaries; a histogram's samples are its name + _bucket, _sum or
+// _count, every other sample's name is its family's name);
 // returns {samples: Map('name{labels}' -> number), types: Map(name -> type)}.
 function checkFormat(text) {
   assert.ok(text.endsWith('\n'), 'the text ends with a newline');
@@ -45,13 +46,15 @@ function checkFormat(text) {
         assert.ok(c[3].length > 0, `${c[2]}: HELP has a text`);
       } else {
         assert.equal(f.type, null, `${c[2]}: one TYPE line`);
-        assert.match(c[3], /^(counter|gauge)$/, line);
+        assert.match(c[3], /^(counter|gauge|histogram)$/, line);
         f.type = c[3];
       }
       continue;
     }
     assert.match(line, SAMPLE, 'a sample line');
-    const name = /^[^{ ]+/.exec(line)[0];
+    const sampleName = /^[^{ ]+/.exec(line)[0];
+    const base = sampleName.replace(/_(bucket|sum|count)$/, '');
+    const name = families.get(base)?.type === 'histogram' ? base : sampleName;
     const f = enter(name, line);
     assert.equal(f.help, 1, `${name}: HELP before its samples`);
     assert.ok(f.type, `${name}: TYPE before its samples`);
@@ -135,7 +138,12 @@ function assertMatchesStats(m, s, maxConnections) {
     expect[`tlsd_worker_connections_total{worker="${i + 1}"}`] = w.accepted;
     expect[`tlsd_worker_restarts_total{worker="${i + 1}"}`] = w.restarts;
   });
-  const got = Object.fromEntries([...m.samples].filter(([k]) => k !== 'tlsd_uptime_seconds'));
+  for (const [r, n] of Object.entries(s.handshakes.failures)) expect[`tlsd_handshake_failures_total{reason="${r}"}`] = n;
+  expect['tlsd_handshake_duration_seconds_count{kind="full"}'] = s.handshakes.full;
+  expect['tlsd_handshake_duration_seconds_count{kind="resumed"}'] = s.handshakes.resumed;
+  // Buckets and sums, certificates and reloads: observability.test.mjs.
+  const elsewhere = /^tlsd_(uptime_seconds|handshake_duration_seconds_(bucket|sum)|certificate_not_after_seconds|reload_total|last_reload_success)/;
+  const got = Object.fromEntries([...m.samples].filter(([k]) => !elsewhere.test(k)));
   assert.deepEqual(got, expect);
   assert.ok(Math.abs(m.samples.get('tlsd_uptime_seconds') - s.uptime_s) <= 1, 'uptime');
 }

@@ -244,10 +244,81 @@ static void test_failed_recovery_releases_the_lock(void **state)
 	cluster_stats_destroy(cs);
 }
 
+static void test_failures_and_durations_sum_over_slots(void **state)
+{
+	struct cluster_stats *cs = NULL;
+	struct cluster_figures all;
+
+	assert_int_equal(cluster_stats_create(2, 0, &cs), 0);
+	cluster_stats_fail(cs, 0, CS_FAIL_NOT_TLS);
+	cluster_stats_fail(cs, 1, CS_FAIL_NOT_TLS);
+	cluster_stats_fail(cs, 1, (enum cluster_failure)99);	/* out of range: other */
+	cluster_stats_observe_handshake(cs, 0, CS_KIND_FULL, 500);	/* on a bound: that bucket */
+	cluster_stats_observe_handshake(cs, 1, CS_KIND_FULL, 501);
+	cluster_stats_observe_handshake(cs, 1, CS_KIND_RESUMED, 5000000);	/* over 1 s */
+	cluster_stats_totals(cs, &all);
+	assert_int_equal(all.failures[CS_FAIL_NOT_TLS], 2);
+	assert_int_equal(all.failures[CS_FAIL_OTHER], 1);
+	assert_int_equal(all.durations[CS_KIND_FULL][0], 1);
+	assert_int_equal(all.durations[CS_KIND_FULL][1], 1);
+	assert_int_equal(all.duration_sum_us[CS_KIND_FULL], 1001);
+	assert_int_equal(all.durations[CS_KIND_RESUMED][CS_DURATION_BUCKETS], 1);
+	assert_int_equal(cluster_stats_bucket_bound_us(CS_DURATION_BUCKETS - 1), 1000000);
+	assert_string_equal(cluster_stats_failure_name(CS_FAIL_TOO_LARGE), "too_large");
+	cluster_stats_destroy(cs);
+}
+
+static void test_health_needs_every_wanted_slot_beating(void **state)
+{
+	struct cluster_stats *cs = NULL;
+	char why[128];
+
+	assert_int_equal(cluster_stats_create(4, 0, &cs), 0);
+	assert_int_equal(cluster_stats_unhealthy(cs, 10000, 3000, why, sizeof(why)), 1);
+	assert_string_equal(why, "no worker is meant to run");
+	cluster_stats_set_wanted(cs, 0, true);
+	cluster_stats_set_wanted(cs, 1, true);
+	assert_int_equal(cluster_stats_unhealthy(cs, 10000, 3000, why, sizeof(why)), 2);
+	assert_string_equal(why, "worker 1: not running");
+	cluster_stats_worker_started(cs, 0, 100);
+	cluster_stats_worker_started(cs, 1, 101);
+	cluster_stats_worker_started(cs, 2, 102);	/* not wanted: never looked at */
+	cluster_stats_heartbeat(cs, 0, 10000);
+	cluster_stats_heartbeat(cs, 1, 7000);
+	cluster_stats_heartbeat(cs, 2, 1);
+	assert_int_equal(cluster_stats_unhealthy(cs, 10000, 3000, why, sizeof(why)), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(cluster_stats_unhealthy(cs, 10500, 3000, why, sizeof(why)), 1);
+	assert_string_equal(why, "worker 2 (pid 101): no heartbeat for 3.5 s");
+	cluster_stats_set_wanted(cs, 1, false);
+	assert_int_equal(cluster_stats_unhealthy(cs, 10500, 3000, why, sizeof(why)), 0);
+	cluster_stats_worker_exited(cs, 0);
+	assert_int_equal(cluster_stats_unhealthy(cs, 10500, 3000, why, sizeof(why)), 1);
+	cluster_stats_destroy(cs);
+}
+
+static void test_reloads(void **state)
+{
+	struct cluster_stats *cs = NULL;
+	struct cluster_reloads r;
+
+	assert_int_equal(cluster_stats_create(1, 0, &cs), 0);
+	cluster_stats_reload_done(cs, true, 1000);
+	cluster_stats_reload_done(cs, false, 2000);
+	cluster_stats_reloads(cs, &r);
+	assert_int_equal(r.success, 1);
+	assert_int_equal(r.failure, 1);
+	assert_int_equal(r.last_success, 1000);
+	cluster_stats_destroy(cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counters_sum_over_slots),
+		cmocka_unit_test(test_failures_and_durations_sum_over_slots),
+		cmocka_unit_test(test_health_needs_every_wanted_slot_beating),
+		cmocka_unit_test(test_reloads),
 		cmocka_unit_test(test_bad_sizes_refused),
 		cmocka_unit_test(test_unlimited_admits_and_counts),
 		cmocka_unit_test(test_limit_and_runtime_change),
