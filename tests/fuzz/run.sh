@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=$(cd "${1:?usage: run.sh BUILD_DIR [SECONDS]}" && pwd)
 seconds=${2:-${FUZZ_SECONDS:-10}}
-targets="fuzz_config fuzz_ciphers fuzz_addr fuzz_proxy_header fuzz_client_hello"
+targets="fuzz_config fuzz_ciphers fuzz_addr fuzz_proxy_header fuzz_client_hello fuzz_api_bodies"
 out=$build/fuzz
 mkdir -p "$out"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -38,10 +38,18 @@ for src in "$top"/common/*.c; do
 	objs="$objs $o"
 done
 
+# extra_sources TARGET: what a target needs beyond common/.
+extra_sources() {
+	case $1 in
+	fuzz_api_bodies)
+		echo "$top/ctl/api.c $top/ctl/api_ticket_keys.c $top/ctl/api_server.c $top/master/ticket_keys_state.c" ;;
+	esac
+}
+
 for t in $targets; do
 	mkdir -p "$out/corpus/$t"
 	# shellcheck disable=SC2086
-	if ! clang $flags "$here/$t.c" $objs $libs -o "$out/$t" 2>"$out/$t.build.err"; then
+	if ! clang $flags "$here/$t.c" $(extra_sources "$t") $objs $libs -o "$out/$t" 2>"$out/$t.build.err"; then
 		cat "$out/$t.build.err" >&2
 		echo "fuzz $t: FAILED to build"
 		failed=$((failed + 1))
