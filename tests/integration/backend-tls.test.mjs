@@ -166,9 +166,14 @@ test('openssl s_server as the backend: verified and served', async (t) => {
 test('PROXY v2 goes before the TLS ClientHello, in cleartext (as HAProxy sends it)', async (t) => {
   let first = null;
   const raw = net.createServer((c) => {
-    c.once('data', (buf) => {
-      first = buf;
-      c.destroy();
+    let got = Buffer.alloc(0);
+    // The header and the ClientHello are two writes: read until both are in.
+    c.on('data', (buf) => {
+      got = Buffer.concat([got, buf]);
+      if (got.length >= 16 && got.length > 16 + got.readUInt16BE(14)) {
+        first = got;
+        c.destroy();
+      }
     });
   });
   await new Promise((r) => raw.listen(0, '127.0.0.1', r));
