@@ -344,11 +344,11 @@ static int slot_health(const struct cluster_figures *f, int number, uint64_t now
 	uint64_t age = now_ms > f->heartbeat_ms ? now_ms - f->heartbeat_ms : 0;
 
 	if (f->pid <= 0) {
-		snprintf(why, size, "worker %d: not running", number);
+		snprintf(why, size, "slot %d: no worker running", number);
 		return -1;
 	}
 	if (age > max_age_ms) {
-		snprintf(why, size, "worker %d (pid %d): no heartbeat for %.1f s", number, (int)f->pid,
+		snprintf(why, size, "slot %d (worker %d): no heartbeat for %.1f s", number, (int)f->pid,
 			 (double)age / 1000.0);
 		return -1;
 	}

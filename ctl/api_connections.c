@@ -78,8 +78,10 @@ static void add_one(void *arg, const struct conn_record *r, uint64_t in, uint64_
 		return;
 	snprintf(id, sizeof(id), "%d.%llu", (int)r->pid, (unsigned long long)r->id);
 	json_object_set_new(o, "id", json_string(id));
-	json_object_set_new(o, "worker", json_integer(r->worker));
-	json_object_set_new(o, "pid", json_integer(r->pid));
+	/* "worker" is the pid everywhere (access log, /v1/stats workers[].pid);
+	 * "slot" is the worker's place, 1..2 x workers (metrics label). */
+	json_object_set_new(o, "worker", json_integer(r->pid));
+	json_object_set_new(o, "slot", json_integer(r->worker));
 	json_object_set_new(o, "state", json_string(r->state == CONN_RECORD_OPEN ? "open" : "handshake"));
 	add_addresses(o, r);
 	add_tls(o, r);

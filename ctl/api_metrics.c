@@ -275,7 +275,7 @@ static int write_workers(FILE *out, const struct api_env *env)
 		family(out, worker_families[m].name, worker_families[m].type, worker_families[m].help);
 		for (int slot = 0; slot < n; slot++)
 			if (w[slot].started)	/* the other half waits for a reload */
-				fprintf(out, "%s{worker=\"%d\"} %" PRIu64 "\n", worker_families[m].name,
+				fprintf(out, "%s{slot=\"%d\"} %" PRIu64 "\n", worker_families[m].name,
 					slot + 1, worker_value(&w[slot], (enum worker_metric)m));
 	}
 	free(w);

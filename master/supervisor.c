@@ -107,7 +107,7 @@ static void drop_privileges(const struct supervisor_setup *s, int number)
 	struct tlsd_error err = { "" };
 
 	if (privileges_drop(s->priv, &err) < 0) {
-		log_error("worker %d: %s", number, err.msg);
+		log_error("slot %d: %s", number, err.msg);
 		_exit(WORKER_EXIT_CONFIG);
 	}
 }
@@ -147,7 +147,7 @@ static void schedule_retry(struct slot *slot, bool stable)
 		slot->backoff = BACKOFF_MAX_S;
 	slot->restarts++;
 	if (slot->backoff > 0.0)
-		log_warn("worker %d: restarting in %.1f s", slot->number, slot->backoff);
+		log_warn("slot %d: restarting its worker in %.1f s", slot->number, slot->backoff);
 	ev_timer_set(&slot->respawn, slot->backoff, 0.0);
 	ev_timer_start(sup->loop, &slot->respawn);
 }
@@ -179,7 +179,7 @@ static void spawn(struct slot *slot)
 	if (pid != 0)
 		sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (pid < 0) {
-		log_error("worker %d: fork: %s", slot->number, strerror(errno));
+		log_error("slot %d: fork: %s", slot->number, strerror(errno));
 		schedule_retry(slot, false);
 		return;
 	}
@@ -189,7 +189,7 @@ static void spawn(struct slot *slot)
 	slot->started = ev_now(sup->loop);
 	cluster_stats_worker_started(sup->setup->stats, slot->number - 1, pid);
 	sup->alive++;
-	log_debug("worker %d: started, pid %d", slot->number, (int)pid);
+	log_debug("worker %d started in slot %d", (int)pid, slot->number);
 }
 
 static void on_respawn(struct ev_loop *loop, ev_timer *t, int revents)
@@ -203,13 +203,13 @@ static void on_respawn(struct ev_loop *loop, ev_timer *t, int revents)
 static void log_death(const struct slot *slot, int status)
 {
 	if (WIFSIGNALED(status))
-		log_warn("worker %d (pid %d) killed by signal %d (%s)", slot->number, (int)slot->pid,
+		log_warn("worker %d (slot %d) killed by signal %d (%s)", (int)slot->pid, slot->number,
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else if (WEXITSTATUS(status) != 0)
-		log_warn("worker %d (pid %d) exited with status %d", slot->number, (int)slot->pid,
+		log_warn("worker %d (slot %d) exited with status %d", (int)slot->pid, slot->number,
 			 WEXITSTATUS(status));
 	else
-		log_info("worker %d (pid %d) exited", slot->number, (int)slot->pid);
+		log_info("worker %d (slot %d) exited", (int)slot->pid, slot->number);
 }
 
 /* schedule_respawn: <slot>'s worker died: at once after a stable run,

@@ -324,7 +324,8 @@ int worker_run(const struct worker_setup *setup)
 	char role[32];
 	int rc;
 
-	snprintf(role, sizeof(role), "worker %d", setup->number);
+	/* "worker" names the pid, as the access log and /v1/stats do. */
+	snprintf(role, sizeof(role), "worker %d", (int)getpid());
 	log_set_role(role);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);

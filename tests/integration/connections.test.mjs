@@ -28,7 +28,7 @@ test('each connection is listed with what its client negotiated, and leaves the 
     const lb = byPort(list, b);
     assert.ok(la && lb, JSON.stringify(list));
     assert.deepEqual({ ...la, id: undefined, startedAt: undefined }, {
-      id: undefined, worker: la.worker, pid: d.ownerOf(a), state: 'open',
+      id: undefined, worker: d.ownerOf(a), slot: la.slot, state: 'open',
       remoteAddress: '127.0.0.1', remotePort: a.clientPort, remoteFamily: 'IPv4',
       localAddress: '127.0.0.1', localPort: d.port,
       servername: 'localhost', alpnProtocol: 'h2', protocol: a.getProtocol(),
@@ -36,7 +36,7 @@ test('each connection is listed with what its client negotiated, and leaves the 
       resumed: false, authorized: false, authorizationError: null, peerCertificate: null,
       bytesRead: 5, bytesWritten: 5, startedAt: undefined,
     });
-    assert.ok([1, 2].includes(la.worker));
+    assert.ok([1, 2].includes(la.slot));
     assert.match(la.id, /^\d+\.\d+$/);
     assert.notEqual(la.id, lb.id);
     const started = Date.parse(la.startedAt);
@@ -104,6 +104,6 @@ test('a killed worker\'s connections leave the list; the other worker\'s stay', 
     return l.length === survivors.length ? l : null;
   }, ms(5000), 'only the survivors listed');
   assert.deepEqual(list.map((c) => c.remotePort).sort(), survivors.map((s) => s.clientPort).sort());
-  assert.ok(list.every((c) => c.pid !== victim));
+  assert.ok(list.every((c) => c.worker !== victim));
   for (const s of socks) s.destroy();
 });

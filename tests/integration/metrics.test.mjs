@@ -133,10 +133,10 @@ function assertMatchesStats(m, s, maxConnections) {
     expect[`tlsd_handshakes_by_version_total{version="${v}"}`] = s.handshakes.by_version[v];
   }
   s.workers.forEach((w, i) => {
-    expect[`tlsd_worker_up{worker="${i + 1}"}`] = w.pid > 0 ? 1 : 0;
-    expect[`tlsd_worker_connections_current{worker="${i + 1}"}`] = w.connections;
-    expect[`tlsd_worker_connections_total{worker="${i + 1}"}`] = w.accepted;
-    expect[`tlsd_worker_restarts_total{worker="${i + 1}"}`] = w.restarts;
+    expect[`tlsd_worker_up{slot="${i + 1}"}`] = w.pid > 0 ? 1 : 0;
+    expect[`tlsd_worker_connections_current{slot="${i + 1}"}`] = w.connections;
+    expect[`tlsd_worker_connections_total{slot="${i + 1}"}`] = w.accepted;
+    expect[`tlsd_worker_restarts_total{slot="${i + 1}"}`] = w.restarts;
   });
   for (const [r, n] of Object.entries(s.handshakes.failures)) expect[`tlsd_handshake_failures_total{reason="${r}"}`] = n;
   expect['tlsd_handshake_duration_seconds_count{kind="full"}'] = s.handshakes.full;
@@ -171,8 +171,8 @@ test('/metrics: valid exposition text, equal to /v1/stats after known traffic, e
   await d.waitWorkers(2);
   const m0 = await metrics(d);
   assertMatchesStats(m0, (await d.api('GET', '/v1/stats')).json, 0);
-  assert.equal(get(m0, 'tlsd_worker_up{worker="1"}'), 1);
-  assert.equal(get(m0, 'tlsd_worker_up{worker="2"}'), 1);
+  assert.equal(get(m0, 'tlsd_worker_up{slot="1"}'), 1);
+  assert.equal(get(m0, 'tlsd_worker_up{slot="2"}'), 1);
   assert.equal(m0.types.get('tlsd_connections_current'), 'gauge');
   assert.equal(m0.types.get('tlsd_handshakes_total'), 'counter');
 
@@ -193,7 +193,7 @@ test('/metrics: valid exposition text, equal to /v1/stats after known traffic, e
     tls12: delta('tlsd_handshakes_by_version_total{version="TLSv1.2"}'),
     tls13: delta('tlsd_handshakes_by_version_total{version="TLSv1.3"}'),
     connections: delta('tlsd_connections_total'),
-    workers: delta('tlsd_worker_connections_total{worker="1"}') + delta('tlsd_worker_connections_total{worker="2"}'),
+    workers: delta('tlsd_worker_connections_total{slot="1"}') + delta('tlsd_worker_connections_total{slot="2"}'),
     in: delta('tlsd_bytes_received_total'),
     out: delta('tlsd_bytes_sent_total'),
     hits: delta('tlsd_session_cache_hits_total'),
@@ -217,9 +217,9 @@ test('/metrics: a killed worker shows as a restart of its slot', async (t) => {
   }, ms(5000), 'a replacement worker');
   const m = await metrics(d);
   assertMatchesStats(m, stats, 0);
-  const restarts = [1, 2].map((n) => get(m, `tlsd_worker_restarts_total{worker="${n}"}`));
+  const restarts = [1, 2].map((n) => get(m, `tlsd_worker_restarts_total{slot="${n}"}`));
   assert.deepEqual(restarts.sort(), [0, 1]);
-  assert.equal(get(m, 'tlsd_worker_up{worker="1"}') + get(m, 'tlsd_worker_up{worker="2"}'), 2);
+  assert.equal(get(m, 'tlsd_worker_up{slot="1"}') + get(m, 'tlsd_worker_up{slot="2"}'), 2);
 });
 
 // --------------------------------------------------------------- /v1/ciphers

@@ -240,7 +240,7 @@ test('/healthz: 503 naming the worker within seconds of SIGSTOP, 200 again after
     return h.status === 503 ? h : null;
   }, ms(8000), '/healthz 503 after SIGSTOP', 100);
   const after = Date.now() - stopped;
-  assert.match(down.text, new RegExp(`^unhealthy: worker \\d+ \\(pid ${pids[1]}\\): no heartbeat for \\d+\\.\\d s$`));
+  assert.match(down.text, new RegExp(`^unhealthy: slot \\d+ \\(worker ${pids[1]}\\): no heartbeat for \\d+\\.\\d s$`));
   process.kill(pids[1], 'SIGCONT');
   const resumed = Date.now();
   await waitFor(async () => (await healthz(d)).status === 200, ms(3000), '/healthz 200 after SIGCONT', 100);
@@ -259,7 +259,7 @@ test('/healthz: 503 while a killed worker\'s slot stays empty (fork failing)', a
     const r = await healthz(d);
     return r.status === 503 ? r : null;
   }, ms(3000), '/healthz 503 with no worker', 50);
-  assert.equal(h.text, 'unhealthy: worker 1: not running');
+  assert.equal(h.text, 'unhealthy: slot 1: no worker running');
   fs.rmSync(flag);
   await waitFor(async () => (await healthz(d)).status === 200, ms(5000), '/healthz 200 once a worker runs again');
 });
