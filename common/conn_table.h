@@ -43,8 +43,13 @@ struct conn_record {
 	char cipher_version[16];	/* the version the suite belongs to */
 	char authorization_error[48];
 	uint8_t resumed, authorized, has_peer;
-	uint8_t pad_[5];
+	uint8_t backend_state;		/* 0: none yet, 1: cleartext, 2: TLS */
+	uint8_t backend_resumed, backend_verified;
+	uint8_t pad_[2];
 	struct creds_cert_info peer;	/* valid when has_peer */
+	char backend[128];		/* the backend's address, as configured */
+	char backend_protocol[16];	/* TLS to the backend: "TLSv1.3" */
+	char backend_cipher[64];	/* and its suite (IANA name) */
 };
 
 struct conn_table;

@@ -68,6 +68,19 @@ static void add_tls(json_t *o, const struct conn_record *r)
 	json_object_set_new(o, "peerCertificate", peer_json(r));
 }
 
+/* backend_json: null until the backend side is up (and in echo mode);
+ * then its address and, over TLS, what that handshake negotiated. */
+static json_t *backend_json(const struct conn_record *r)
+{
+	if (r->backend_state == 0)
+		return json_null();
+	if (r->backend_state == 1)
+		return json_pack("{s:s, s:b}", "address", r->backend, "tls", 0);
+	return json_pack("{s:s, s:{s:s, s:s, s:b, s:b}}", "address", r->backend, "tls", "protocol",
+			 r->backend_protocol, "cipher", r->backend_cipher, "resumed", r->backend_resumed,
+			 "verified", r->backend_verified);
+}
+
 static void add_one(void *arg, const struct conn_record *r, uint64_t in, uint64_t out)
 {
 	json_t *list = arg;
@@ -85,6 +98,7 @@ static void add_one(void *arg, const struct conn_record *r, uint64_t in, uint64_
 	json_object_set_new(o, "state", json_string(r->state == CONN_RECORD_OPEN ? "open" : "handshake"));
 	add_addresses(o, r);
 	add_tls(o, r);
+	json_object_set_new(o, "backend", backend_json(r));
 	json_object_set_new(o, "bytesRead", json_integer((json_int_t)in));
 	json_object_set_new(o, "bytesWritten", json_integer((json_int_t)out));
 	json_object_set_new(o, "startedAt", iso_time(r->started_ms));

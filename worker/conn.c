@@ -650,6 +650,7 @@ static bool conn_backend_tls_step(struct conn *c)
 	ev_timer_stop(c->env->loop, &c->timer);
 	conn_count(c, gnutls_session_is_resumed(c->btls) ? CS_BACKEND_TLS_RESUMED : CS_BACKEND_TLS_FULL, 1);
 	backend_tls_handshake_done(c->env->backend->tls, c->btls);
+	conn_listing_backend(&c->listing, c->env->backend->text, c->btls, backend_tls_verified(c->env->backend->tls));
 	return conn_open(c);
 }
 
@@ -688,6 +689,7 @@ static bool conn_backend_connected(struct conn *c)
 	if (c->env->backend->tls != NULL)
 		return conn_backend_tls_start(c);
 	ev_timer_stop(c->env->loop, &c->timer);
+	conn_listing_backend(&c->listing, c->env->backend->text, NULL, false);
 	return conn_open(c);
 }
 

@@ -74,6 +74,32 @@ void conn_listing_handshake_done(struct conn_listing *l, const struct conn_listi
 	conn_table_update(l->table, l->worker, l->index, &rec);
 }
 
+static const char *version_name(gnutls_protocol_t v)
+{
+	return v == GNUTLS_TLS1_3 ? "TLSv1.3" : v == GNUTLS_TLS1_2 ? "TLSv1.2" : "unknown";
+}
+
+void conn_listing_backend(struct conn_listing *l, const char *address, gnutls_session_t btls, bool verified)
+{
+	struct conn_record rec;
+	const char *suite;
+
+	if (l->table == NULL || l->index == CONN_TABLE_NONE)
+		return;
+	conn_table_get(l->table, l->worker, l->index, &rec);
+	snprintf(rec.backend, sizeof(rec.backend), "%s", address);
+	rec.backend_state = btls != NULL ? 2 : 1;
+	if (btls != NULL) {
+		suite = gnutls_ciphersuite_get(btls);
+		snprintf(rec.backend_protocol, sizeof(rec.backend_protocol), "%s",
+			 version_name(gnutls_protocol_get_version(btls)));
+		snprintf(rec.backend_cipher, sizeof(rec.backend_cipher), "%s", suite ? suite : "unknown");
+		rec.backend_resumed = gnutls_session_is_resumed(btls) != 0;
+		rec.backend_verified = verified;
+	}
+	conn_table_update(l->table, l->worker, l->index, &rec);
+}
+
 void conn_listing_bytes(struct conn_listing *l, uint64_t in, uint64_t out)
 {
 	if (l->table != NULL)

@@ -40,6 +40,11 @@ void conn_listing_open(struct conn_listing *l, struct conn_table *table, int wor
 /* conn_listing_handshake_done: add what the handshake negotiated. */
 void conn_listing_handshake_done(struct conn_listing *l, const struct conn_listing_facts *f);
 
+/* conn_listing_backend: the backend side is up: <address> (as
+ * configured), over <btls> (NULL: cleartext), whose chain and name were
+ * checked when <verified>. */
+void conn_listing_backend(struct conn_listing *l, const char *address, gnutls_session_t btls, bool verified);
+
 /* conn_listing_bytes: <in> bytes read from and <out> written to the client. */
 void conn_listing_bytes(struct conn_listing *l, uint64_t in, uint64_t out);
 

@@ -62,6 +62,12 @@ test('a verified chain: the echo goes through two TLS layers; the second connect
   for (let i = 0; i < 3; i++) {
     const s = await d.connect();
     assert.equal((await echo(s, `hello ${i}`)).toString(), `hello ${i}`);
+    const [listed] = (await d.api('GET', '/v1/connections')).json;
+    assert.deepEqual(listed.backend, {
+      address: `127.0.0.1:${b.port}`,
+      tls: { protocol: 'TLSv1.3', cipher: listed.backend.tls.cipher, resumed: i > 0, verified: true },
+    });
+    assert.match(listed.backend.tls.cipher, /^TLS_AES_|^TLS_CHACHA20/);
     s.end();
     await readUntilEnd(s);
   }

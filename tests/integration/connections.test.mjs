@@ -34,7 +34,7 @@ test('each connection is listed with what its client negotiated, and leaves the 
       servername: 'localhost', alpnProtocol: 'h2', protocol: a.getProtocol(),
       cipher: { name: a.getCipher().name, version: a.getProtocol() },
       resumed: false, authorized: false, authorizationError: null, peerCertificate: null,
-      bytesRead: 5, bytesWritten: 5, startedAt: undefined,
+      backend: null, bytesRead: 5, bytesWritten: 5, startedAt: undefined,
     });
     assert.ok([1, 2].includes(la.slot));
     assert.match(la.id, /^\d+\.\d+$/);
