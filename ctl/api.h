@@ -36,6 +36,7 @@ struct api_env {
 	json_t *ciphers;		/* GET /v1/ciphers; made by control_open */
 	const struct conn_table *conn_table;	/* GET /v1/connections */
 	const struct tlsd_creds *creds;		/* the default context's; NULL: none */
+	struct ring_sync *ring_sync;		/* the ring through the sessionStore; NULL: none */
 };
 
 struct api_request {

@@ -7,6 +7,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "master/ring_sync.h"
 #include "master/ticket_keys_state.h"
 
 /* The operations on a ring snapshot; each answers false when it changes
@@ -92,8 +93,10 @@ static void change_ring(const struct api_env *env, enum ring_op op, const unsign
 		api_reply_error(reply, 500, "internal", "%s", err.msg);
 	else if (ticket_keys_publish(env->ticket_keys, &ring, &generation) < 0)
 		api_reply_error(reply, 500, "internal", "keys: cannot derive the ticket key");
-	else
+	else {
+		ring_sync_push(env->ring_sync, &ring);	/* the fleet, asynchronously */
 		reply_generation(reply, generation);
+	}
 	ticket_ring_wipe(&ring);
 }
 

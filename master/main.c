@@ -30,6 +30,7 @@
 #include "master/preflight.h"
 #include "master/privileges.h"
 #include "master/supervisor.h"
+#include "master/ring_sync.h"
 #include "master/ticket_keys_state.h"
 #include "worker/access_log.h"
 #include "worker/backend.h"
@@ -48,6 +49,7 @@ struct master {
 	struct conn_table *conn_table;
 	struct listeners listeners;
 	struct control *control;
+	struct ring_sync *ring_sync;	/* the ring through the sessionStore; NULL: none */
 	struct supervisor_setup setup;
 	double started_at;
 	int access_log_fd;
@@ -149,6 +151,7 @@ static struct api_env api_env_of(const struct master *m)
 		.session_cache = m->session_cache, .listeners = &m->listeners,
 		.started_at = m->started_at, .priority_text = tls_server_priority_text(m->gen->tls),
 		.contexts = m->gen->contexts, .conn_table = m->conn_table, .creds = m->gen->creds,
+		.ring_sync = m->ring_sync,
 	};
 }
 
@@ -156,8 +159,11 @@ static struct api_env api_env_of(const struct master *m)
  * supervisor runs), announced like the listeners. */
 static int open_control(struct master *m, struct tlsd_error *err)
 {
-	struct api_env env = api_env_of(m);
+	struct api_env env;
 
+	if (ring_sync_new(ev_default_loop(0), &m->gen->cfg, m->ticket_keys, &m->ring_sync) < 0)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "sessionStore: cannot share the ticket-key ring");
+	env = api_env_of(m);
 	GUARD(control_open(&env, ev_default_loop(0), &m->control, err));
 	if (m->control != NULL)
 		printf("control %s\n", control_address(m->control));
@@ -221,6 +227,7 @@ static int reload(void *arg, struct supervisor_setup *setup)
 	point_setup(m);
 	env = api_env_of(m);
 	control_use_env(m->control, &env);
+	ring_sync_use_config(m->ring_sync, &m->gen->cfg);
 	generation_free(old);
 	return TLSD_OK;
 refused:
@@ -268,6 +275,7 @@ static void release(struct master *m)
 	if (m->pid_file_written)
 		pid_file_remove(m->gen->cfg.pid_file);
 	control_close(m->control);
+	ring_sync_free(m->ring_sync);
 	listeners_close(&m->listeners);
 	if (m->access_log_fd > STDERR_FILENO)
 		close(m->access_log_fd);

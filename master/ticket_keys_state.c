@@ -34,7 +34,7 @@ static void config_mark(const struct tlsd_config *cfg, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
 
-static json_t *ring_json(const struct ticket_ring *ring)
+json_t *ticket_keys_state_ring_json(const struct ticket_ring *ring)
 {
 	json_t *list = json_array();
 	char b64[65];
@@ -53,7 +53,7 @@ static json_t *ring_json(const struct ticket_ring *ring)
 }
 
 /* wipe_json: overwrite every string of <doc> (key material) before free. */
-static void wipe_json_strings(json_t *v)
+void ticket_keys_state_wipe_json(json_t *v)
 {
 	size_t i;
 	const char *k;
@@ -62,9 +62,9 @@ static void wipe_json_strings(json_t *v)
 	if (json_is_string(v))
 		explicit_bzero((char *)json_string_value(v), json_string_length(v));
 	else if (json_is_array(v))
-		json_array_foreach(v, i, m) wipe_json_strings(m);
+		json_array_foreach(v, i, m) ticket_keys_state_wipe_json(m);
 	else if (json_is_object(v))
-		json_object_foreach(v, k, m) wipe_json_strings(m);
+		json_object_foreach(v, k, m) ticket_keys_state_wipe_json(m);
 }
 
 int ticket_keys_state_save(const struct tlsd_config *cfg, const struct ticket_ring *ring, struct tlsd_error *err)
@@ -79,9 +79,9 @@ int ticket_keys_state_save(const struct tlsd_config *cfg, const struct ticket_ri
 		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "ticket keys: the ring has no active key");
 	config_mark(cfg, mark);
 	ticket_keys_encode(active->keys, b64);
-	doc = json_pack("{s:s, s:s, s:o}", "keys", b64, "config", mark, "ring", ring_json(ring));
+	doc = json_pack("{s:s, s:s, s:o}", "keys", b64, "config", mark, "ring", ticket_keys_state_ring_json(ring));
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	wipe_json_strings(doc);
+	ticket_keys_state_wipe_json(doc);
 	json_decref(doc);
 	gnutls_memset(b64, 0, sizeof(b64));
 	if (text == NULL)
@@ -109,7 +109,7 @@ static int ring_entry_parse(json_t *v, const char *path, struct ticket_ring_entr
 	return ticket_keys_decode(json_string_value(k), e->keys, path, err);
 }
 
-static int ring_parse(json_t *list, const char *path, struct ticket_ring *ring, struct tlsd_error *err)
+int ticket_keys_state_ring_parse(json_t *list, const char *path, struct ticket_ring *ring, struct tlsd_error *err)
 {
 	size_t i;
 	json_t *v;
@@ -137,7 +137,7 @@ static int doc_to_ring(json_t *doc, const char *path, const unsigned char *next,
 	int rc;
 
 	if (list != NULL)
-		return ring_parse(list, path, ring, err);
+		return ticket_keys_state_ring_parse(list, path, ring, err);
 	rc = ticket_keys_decode(json_string_value(json_object_get(doc, "keys")), keys, path, err);
 	if (rc == TLSD_OK)
 		ticket_ring_init(ring, keys, next, (int64_t)time(NULL));
@@ -175,7 +175,7 @@ int ticket_keys_state_load(const struct tlsd_config *cfg, const unsigned char *n
 	else if (strcmp(json_string_value(c), mark) == 0)
 		rc = doc_to_ring(doc, path, next, ring, err);
 	*found = rc == TLSD_OK && json_is_string(c) && strcmp(json_string_value(c), mark) == 0;
-	wipe_json_strings(doc);
+	ticket_keys_state_wipe_json(doc);
 	json_decref(doc);
 	return rc;
 }

@@ -27,6 +27,18 @@
 int ticket_keys_state_load(const struct tlsd_config *cfg, const unsigned char *next, struct ticket_ring *ring,
 			   bool *found, struct tlsd_error *err) TLSD_MUST_CHECK;
 
+/* ticket_keys_state_ring_json: <ring> as [{"keys", "state", "createdAt"}]
+ * (key material: wipe with ticket_keys_state_wipe_json before freeing). */
+json_t *ticket_keys_state_ring_json(const struct ticket_ring *ring);
+
+/* ticket_keys_state_ring_parse: that array back into <ring>, checked
+ * (ticket_ring_validate); errors name <what>. */
+int ticket_keys_state_ring_parse(json_t *list, const char *what, struct ticket_ring *ring,
+				 struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* ticket_keys_state_wipe_json: overwrite every string in <v>. */
+void ticket_keys_state_wipe_json(json_t *v);
+
 /* ticket_keys_state_save: write <ring> for the next start. */
 int ticket_keys_state_save(const struct tlsd_config *cfg, const struct ticket_ring *ring,
 			   struct tlsd_error *err) TLSD_MUST_CHECK;

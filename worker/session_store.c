@@ -245,10 +245,11 @@ static void note_reply(struct session_store *st)
 	st->progress = ev_now(st->loop);
 }
 
-/* key: prefix + the session ID in hex. */
+/* key: prefix + "session:" + the session ID in hex (the ticket-key ring
+ * lives beside, under prefix + "ticket-ring", master/ring_sync.c). */
 static size_t store_key(const struct session_store *st, const uint8_t *id, size_t id_len, char *out, size_t size)
 {
-	size_t n = (size_t)snprintf(out, size, "%s", st->cfg->store_prefix);
+	size_t n = (size_t)snprintf(out, size, "%ssession:", st->cfg->store_prefix);
 
 	for (size_t i = 0; i < id_len && n + 2 < size; i++)
 		n += (size_t)snprintf(out + n, size - n, "%02x", id[i]);

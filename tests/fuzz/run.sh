@@ -21,7 +21,7 @@ out=$build/fuzz
 mkdir -p "$out"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 -I$top -I$build -include $build/autoconfig.h $(pkg-config --cflags gnutls jansson libcrypto libssl)"
-libs="$(pkg-config --libs gnutls jansson libcrypto libssl) -lpthread -lrt"
+libs="$(pkg-config --libs gnutls jansson libcrypto libssl hiredis) -lev -lpthread -lrt"
 passed=0
 failed=0
 
@@ -42,7 +42,8 @@ done
 extra_sources() {
 	case $1 in
 	fuzz_api_bodies)
-		echo "$top/ctl/api.c $top/ctl/api_ticket_keys.c $top/ctl/api_server.c $top/master/ticket_keys_state.c" ;;
+		echo "$top/ctl/api.c $top/ctl/api_ticket_keys.c $top/ctl/api_server.c $top/master/ticket_keys_state.c \
+$top/master/ring_sync.c" ;;
 	esac
 }
 

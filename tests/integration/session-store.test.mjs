@@ -58,8 +58,8 @@ test('a session ID made on A resumes on B through Redis (and not without it)', {
   const b = await startTlsd({ t, config: storeConfig(redis), control: true, workers: 2 });
   const alone = await startTlsd({ t, config: ecCreds(), workers: 1 });
   const session = await sessionFrom(a.port, NO_TICKET);
-  await waitFor(() => redis.cli('--scan', '--pattern', 'tlsd-test:*').length > 0, ms(3000), 'the write behind');
-  const ttl = Number(redis.cli('TTL', redis.cli('--scan', '--pattern', 'tlsd-test:*').split('\n')[0]));
+  await waitFor(() => redis.cli('--scan', '--pattern', 'tlsd-test:session:*').length > 0, ms(3000), 'the write behind');
+  const ttl = Number(redis.cli('TTL', redis.cli('--scan', '--pattern', 'tlsd-test:session:*').split('\n')[0]));
   assert.ok(ttl > 250 && ttl <= 300, `entry TTL ${ttl} s (sessionTimeout 300)`);
   assert.equal(await resumedWith(b.port, session, NO_TICKET), true, 'B resumes A\'s session');
   assert.equal(await resumedWith(alone.port, session, NO_TICKET), false, 'an instance without the store does not');
@@ -124,8 +124,8 @@ test('entries that are not tlsd\'s, too large, or from another sessionIdContext 
   const other = await startTlsd({ t, config: storeConfig(redis, { sessionIdContext: 'another' }), control: true,
     workers: 1 });
   const keyOf = async (session) => {
-    await waitFor(() => redis.cli('--scan', '--pattern', 'tlsd-test:*').length > 0, ms(3000), 'the write');
-    const keys = redis.cli('--scan', '--pattern', 'tlsd-test:*').split('\n');
+    await waitFor(() => redis.cli('--scan', '--pattern', 'tlsd-test:session:*').length > 0, ms(3000), 'the write');
+    const keys = redis.cli('--scan', '--pattern', 'tlsd-test:session:*').split('\n');
     assert.equal(keys.length, 1);
     return keys[0];
   };
