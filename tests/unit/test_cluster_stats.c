@@ -279,7 +279,7 @@ static void test_health_needs_every_wanted_slot_beating(void **state)
 	cluster_stats_set_wanted(cs, 0, true);
 	cluster_stats_set_wanted(cs, 1, true);
 	assert_int_equal(cluster_stats_unhealthy(cs, 10000, 3000, why, sizeof(why)), 2);
-	assert_string_equal(why, "worker 1: not running");
+	assert_string_equal(why, "slot 1: no worker running");
 	cluster_stats_worker_started(cs, 0, 100);
 	cluster_stats_worker_started(cs, 1, 101);
 	cluster_stats_worker_started(cs, 2, 102);	/* not wanted: never looked at */
@@ -289,7 +289,7 @@ static void test_health_needs_every_wanted_slot_beating(void **state)
 	assert_int_equal(cluster_stats_unhealthy(cs, 10000, 3000, why, sizeof(why)), 0);
 	assert_string_equal(why, "");
 	assert_int_equal(cluster_stats_unhealthy(cs, 10500, 3000, why, sizeof(why)), 1);
-	assert_string_equal(why, "worker 2 (pid 101): no heartbeat for 3.5 s");
+	assert_string_equal(why, "slot 2 (worker 101): no heartbeat for 3.5 s");
 	cluster_stats_set_wanted(cs, 1, false);
 	assert_int_equal(cluster_stats_unhealthy(cs, 10500, 3000, why, sizeof(why)), 0);
 	cluster_stats_worker_exited(cs, 0);
