@@ -74,11 +74,6 @@ void conn_listing_handshake_done(struct conn_listing *l, const struct conn_listi
 	conn_table_update(l->table, l->worker, l->index, &rec);
 }
 
-static const char *version_name(gnutls_protocol_t v)
-{
-	return v == GNUTLS_TLS1_3 ? "TLSv1.3" : v == GNUTLS_TLS1_2 ? "TLSv1.2" : "unknown";
-}
-
 void conn_listing_backend(struct conn_listing *l, const char *address, gnutls_session_t btls, bool verified)
 {
 	struct conn_record rec;
@@ -92,7 +87,7 @@ void conn_listing_backend(struct conn_listing *l, const char *address, gnutls_se
 	if (btls != NULL) {
 		suite = gnutls_ciphersuite_get(btls);
 		snprintf(rec.backend_protocol, sizeof(rec.backend_protocol), "%s",
-			 version_name(gnutls_protocol_get_version(btls)));
+			 tls_protocol_name(gnutls_protocol_get_version(btls)));
 		snprintf(rec.backend_cipher, sizeof(rec.backend_cipher), "%s", suite ? suite : "unknown");
 		rec.backend_resumed = gnutls_session_is_resumed(btls) != 0;
 		rec.backend_verified = verified;

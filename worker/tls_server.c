@@ -487,7 +487,7 @@ int tls_session_send_tickets(gnutls_session_t s)
 	return rc < 0 ? TLSD_ERR_PROTO : TLSD_OK;
 }
 
-static const char *protocol_name(gnutls_protocol_t v)
+const char *tls_protocol_name(gnutls_protocol_t v)
 {
 	switch (v) {
 	case GNUTLS_TLS1_3: return "TLSv1.3";
@@ -601,7 +601,7 @@ static bool resumed_from_cache(gnutls_session_t s)
 
 void tls_session_describe(const struct tls_server *srv, gnutls_session_t s, struct tls_info *info)
 {
-	snprintf(info->protocol, sizeof(info->protocol), "%s", protocol_name(gnutls_protocol_get_version(s)));
+	snprintf(info->protocol, sizeof(info->protocol), "%s", tls_protocol_name(gnutls_protocol_get_version(s)));
 	describe_cipher(s, info);
 	describe_names(s, info);
 	info->resumed = gnutls_session_is_resumed(s) != 0;

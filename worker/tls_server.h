@@ -95,6 +95,10 @@ int tls_session_send_tickets(gnutls_session_t s) TLSD_MUST_CHECK;
  * session is gone). */
 void tls_sni_release(struct tls_sni *sni);
 
+/* tls_protocol_name: Node's name of <v> ("TLSv1.3", "TLSv1.2", ...), or
+ * "unknown". */
+const char *tls_protocol_name(gnutls_protocol_t v);
+
 /* tls_session_describe: fill <info> from the finished handshake of <s>. */
 void tls_session_describe(const struct tls_server *srv, gnutls_session_t s, struct tls_info *info);
 

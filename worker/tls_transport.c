@@ -74,7 +74,6 @@ static ssize_t send_iov(struct tls_transport *t, struct iovec *iov, size_t n)
 {
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = n };
 
-	t->writes++;
 	return sendmsg(t->fd, &msg, MSG_NOSIGNAL);
 }
 

@@ -41,7 +41,6 @@ struct tls_transport {
 	bool corked;
 	uint8_t *buf;		/* NULL while nothing waits */
 	size_t len, cap;
-	uint64_t writes;	/* sendmsg calls made */
 	uint8_t *in;		/* bytes read ahead of GnuTLS (the ClientHello); NULL: none */
 	size_t in_len, in_pos;
 	size_t in_limit;	/* most bytes to read; 0: no limit */
