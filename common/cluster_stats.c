@@ -22,6 +22,13 @@ static const uint64_t bucket_bounds_us[CS_DURATION_BUCKETS] = {
 	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
 };
 
+static const char *const backend_failure_names[CS_BACKEND_FAILURES] = {
+	[CS_BACKEND_REFUSED] = "refused",
+	[CS_BACKEND_TIMEOUT] = "timeout",
+	[CS_BACKEND_UNREACHABLE] = "unreachable",
+	[CS_BACKEND_ERROR] = "error",
+};
+
 static const char *const failure_names[CS_FAILURES] = {
 	[CS_FAIL_TIMEOUT] = "timeout",
 	[CS_FAIL_PROTOCOL_VERSION] = "protocol_version",
@@ -44,6 +51,8 @@ struct cs_slot {
 	uint64_t duration_sum_us[CS_KINDS];
 	uint64_t wanted;
 	uint64_t heartbeat_ms;
+	uint64_t backend_ok_ms, backend_failed_ms;
+	int64_t backend_failed_errno;
 } __attribute__((aligned(64)));
 
 struct cluster_stats {
@@ -242,6 +251,9 @@ void cluster_stats_worker(const struct cluster_stats *cs, int slot, struct clust
 	}
 	out->wanted = cs_load(&s->wanted) != 0;
 	out->heartbeat_ms = cs_load(&s->heartbeat_ms);
+	out->backend.ok_ms = cs_load(&s->backend_ok_ms);
+	out->backend.failed_ms = cs_load(&s->backend_failed_ms);
+	out->backend.failed_errno = (int)__atomic_load_n(&s->backend_failed_errno, __ATOMIC_RELAXED);
 }
 
 /* add_figures: <one>'s counts into <sum>. */
@@ -257,6 +269,12 @@ static void add_figures(struct cluster_figures *sum, const struct cluster_figure
 		for (int i = 0; i <= CS_DURATION_BUCKETS; i++)
 			sum->durations[k][i] += one->durations[k][i];
 		sum->duration_sum_us[k] += one->duration_sum_us[k];
+	}
+	if (one->backend.ok_ms > sum->backend.ok_ms)
+		sum->backend.ok_ms = one->backend.ok_ms;
+	if (one->backend.failed_ms > sum->backend.failed_ms) {
+		sum->backend.failed_ms = one->backend.failed_ms;
+		sum->backend.failed_errno = one->backend.failed_errno;
 	}
 }
 
@@ -289,6 +307,46 @@ void cluster_stats_observe_handshake(struct cluster_stats *cs, int slot, enum cl
 	 * includes it, or a later one (both only grow). */
 	cs_bump(&s->duration_sum_us[kind], us);
 	cs_bump(&s->durations[kind][i], 1);
+}
+
+void cluster_stats_backend_connected(struct cluster_stats *cs, int slot, uint64_t us, uint64_t now_ms)
+{
+	cluster_stats_add(cs, slot, CS_BACKEND_CONNECTED, 1);
+	cluster_stats_observe_handshake(cs, slot, CS_KIND_BACKEND_CONNECT, us);
+	__atomic_store_n(&cs->slots[slot].backend_ok_ms, now_ms, __ATOMIC_RELAXED);
+}
+
+enum cluster_backend_failure cluster_stats_backend_failure_of(int error)
+{
+	switch (error) {
+	case ECONNREFUSED:
+	case ENOENT:
+		return CS_BACKEND_REFUSED;
+	case ETIMEDOUT:
+		return CS_BACKEND_TIMEOUT;
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case ENETDOWN:
+	case EHOSTDOWN:
+		return CS_BACKEND_UNREACHABLE;
+	default:
+		return CS_BACKEND_ERROR;
+	}
+}
+
+void cluster_stats_backend_failed(struct cluster_stats *cs, int slot, int error, uint64_t now_ms)
+{
+	struct cs_slot *s = &cs->slots[slot];
+
+	cluster_stats_add(cs, slot, (enum cluster_counter)(CS_BACKEND_CONNECT_REFUSED +
+							   (int)cluster_stats_backend_failure_of(error)), 1);
+	__atomic_store_n(&s->backend_failed_errno, (int64_t)error, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->backend_failed_ms, now_ms, __ATOMIC_RELAXED);
+}
+
+const char *cluster_stats_backend_failure_name(enum cluster_backend_failure reason)
+{
+	return (unsigned)reason < CS_BACKEND_FAILURES ? backend_failure_names[reason] : "error";
 }
 
 void cluster_stats_heartbeat(struct cluster_stats *cs, int slot, uint64_t now_ms)

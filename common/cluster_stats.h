@@ -54,6 +54,10 @@ enum cluster_counter {
 	/* backend.tls.failures.*, in the order of enum backend_tls_failure: */
 	CS_BACKEND_TLS_EXPIRED, CS_BACKEND_TLS_UNKNOWN_CA, CS_BACKEND_TLS_NAME_MISMATCH,
 	CS_BACKEND_TLS_BAD_CERTIFICATE, CS_BACKEND_TLS_HANDSHAKE,
+	CS_BACKEND_CONNECTED,	/* backend.connects: connects to the backend that succeeded */
+	/* backend.connect_failures.*, in the order of enum cluster_backend_failure: */
+	CS_BACKEND_CONNECT_REFUSED, CS_BACKEND_CONNECT_TIMEOUT, CS_BACKEND_CONNECT_UNREACHABLE,
+	CS_BACKEND_CONNECT_ERROR,
 	CS_COUNTERS
 };
 
@@ -71,8 +75,19 @@ enum cluster_failure {
 	CS_FAILURES
 };
 
-/* Completed handshakes by kind, for the duration histogram. */
-enum cluster_hs_kind { CS_KIND_FULL, CS_KIND_RESUMED, CS_KINDS };
+/* Why a connect to the backend failed (SPEC /v1/stats
+ * backend.connect_failures, /metrics tlsd_backend_connect_failures_total). */
+enum cluster_backend_failure {
+	CS_BACKEND_REFUSED,	/* "refused": ECONNREFUSED, or no socket at a unix path */
+	CS_BACKEND_TIMEOUT,	/* "timeout": backend.timeout passed */
+	CS_BACKEND_UNREACHABLE,	/* "unreachable": no route to the host or network */
+	CS_BACKEND_ERROR,	/* "error": anything else */
+	CS_BACKEND_FAILURES
+};
+
+/* Timed events by kind, for the duration histograms: completed handshakes
+ * (full, resumed) and completed connects to the backend. */
+enum cluster_hs_kind { CS_KIND_FULL, CS_KIND_RESUMED, CS_KIND_BACKEND_CONNECT, CS_KINDS };
 
 /* The histogram's finite upper bounds (cluster_stats_bucket_bound_us);
  * one more bucket counts what is over the last one. */
@@ -95,6 +110,11 @@ struct cluster_figures {
 	uint64_t duration_sum_us[CS_KINDS];
 	bool wanted;		/* the master means a worker to run in this slot */
 	uint64_t heartbeat_ms;	/* CLOCK_MONOTONIC ms of the worker's last beat */
+	struct cluster_backend_seen {
+		uint64_t ok_ms;		/* CLOCK_MONOTONIC ms of the last connect that worked; 0: none */
+		uint64_t failed_ms;	/* ... of the last one that failed; 0: none */
+		int failed_errno;	/* why that one failed (ETIMEDOUT for the timeout) */
+	} backend;		/* totals: the latest of each over all slots */
 };
 
 /* The master's reloads (SIGHUP), successful or refused. */
@@ -133,6 +153,20 @@ void cluster_stats_fail(struct cluster_stats *cs, int slot, enum cluster_failure
 /* cluster_stats_observe_handshake: a handshake of <kind> completed in
  * <us> microseconds. No lock. */
 void cluster_stats_observe_handshake(struct cluster_stats *cs, int slot, enum cluster_hs_kind kind, uint64_t us);
+
+/* cluster_stats_backend_connected: a connect to the backend worked after
+ * <us> microseconds, at <now_ms> (cluster_stats_monotonic_ms). No lock. */
+void cluster_stats_backend_connected(struct cluster_stats *cs, int slot, uint64_t us, uint64_t now_ms);
+
+/* cluster_stats_backend_failed: one failed with <error> (an errno value;
+ * ETIMEDOUT when backend.timeout passed), at <now_ms>. No lock. */
+void cluster_stats_backend_failed(struct cluster_stats *cs, int slot, int error, uint64_t now_ms);
+
+/* cluster_stats_backend_failure_of: the reason an errno value counts as. */
+enum cluster_backend_failure cluster_stats_backend_failure_of(int error);
+
+/* cluster_stats_backend_failure_name: <reason>'s name ("refused", ...). */
+const char *cluster_stats_backend_failure_name(enum cluster_backend_failure reason);
 
 /* cluster_stats_heartbeat: the worker's loop runs: <now_ms> is
  * cluster_stats_monotonic_ms(). */

@@ -20,6 +20,7 @@
 #include "common/creds.h"
 #include "common/session_cache.h"
 #include "common/ticket_keys.h"
+#include "master/backend_probe.h"
 #include "master/contexts.h"
 #include "master/listeners.h"
 
@@ -37,12 +38,14 @@ struct api_env {
 	const struct conn_table *conn_table;	/* GET /v1/connections */
 	const struct tlsd_creds *creds;		/* the default context's; NULL: none */
 	struct ring_sync *ring_sync;		/* the ring through the sessionStore; NULL: none */
+	const struct backend_probe *backend_probe;	/* backend mode: is it reachable; NULL: echo mode */
 };
 
 struct api_request {
 	const char *method;
 	const char *path;
 	const char *param;		/* the rest of the path after a prefix route */
+	const char *query_backend;	/* GET /healthz?backend=...: its value; NULL: absent */
 	const char *body;		/* NUL-terminated; "" when none */
 	size_t body_len;
 };

@@ -144,27 +144,58 @@ static void write_failures(FILE *out, const struct cluster_figures *t)
 			cluster_stats_failure_name((enum cluster_failure)i), t->failures[i]);
 }
 
-/* write_durations: the histogram of completed handshakes by kind: the
- * slots hold per-bucket counts; Prometheus wants them cumulative. */
+/* write_histogram_kind: one kind's buckets of a histogram (<label>, empty
+ * for none): the slots hold per-bucket counts; Prometheus wants them
+ * cumulative. */
+static void write_histogram_kind(FILE *out, const char *name, const char *label, const struct cluster_figures *t,
+				 enum cluster_hs_kind k)
+{
+	const char *sep = label[0] != '\0' ? "," : "";
+	const char *open = label[0] != '\0' ? "{" : "", *close = label[0] != '\0' ? "}" : "";
+	uint64_t sum = 0;
+
+	for (int i = 0; i < CS_DURATION_BUCKETS; i++) {
+		sum += t->durations[k][i];
+		fprintf(out, "%s_bucket{%s%sle=\"%g\"} %" PRIu64 "\n", name, label, sep,
+			(double)cluster_stats_bucket_bound_us(i) / 1e6, sum);
+	}
+	sum += t->durations[k][CS_DURATION_BUCKETS];
+	fprintf(out, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, label, sep, sum);
+	fprintf(out, "%s_sum%s%s%s %.6f\n", name, open, label, close, (double)t->duration_sum_us[k] / 1e6);
+	fprintf(out, "%s_count%s%s%s %" PRIu64 "\n", name, open, label, close, sum);
+}
+
+/* write_durations: the histogram of completed handshakes by kind. */
 static void write_durations(FILE *out, const struct cluster_figures *t)
 {
-	static const char *const kinds[CS_KINDS] = { [CS_KIND_FULL] = "full", [CS_KIND_RESUMED] = "resumed" };
 	const char *name = "tlsd_handshake_duration_seconds";
 
 	family(out, name, "histogram", "Time from accept to the end of the TLS handshake, by kind.");
-	for (int k = 0; k < CS_KINDS; k++) {
-		uint64_t sum = 0;
+	write_histogram_kind(out, name, "kind=\"full\"", t, CS_KIND_FULL);
+	write_histogram_kind(out, name, "kind=\"resumed\"", t, CS_KIND_RESUMED);
+}
 
-		for (int i = 0; i < CS_DURATION_BUCKETS; i++) {
-			sum += t->durations[k][i];
-			fprintf(out, "%s_bucket{kind=\"%s\",le=\"%g\"} %" PRIu64 "\n", name, kinds[k],
-				(double)cluster_stats_bucket_bound_us(i) / 1e6, sum);
-		}
-		sum += t->durations[k][CS_DURATION_BUCKETS];
-		fprintf(out, "%s_bucket{kind=\"%s\",le=\"+Inf\"} %" PRIu64 "\n", name, kinds[k], sum);
-		fprintf(out, "%s_sum{kind=\"%s\"} %.6f\n", name, kinds[k], (double)t->duration_sum_us[k] / 1e6);
-		fprintf(out, "%s_count{kind=\"%s\"} %" PRIu64 "\n", name, kinds[k], sum);
-	}
+/* write_backend: connects to the backend (backend mode): how long the ones
+ * that worked took, why the others failed (every reason, zeros included),
+ * and whether the backend answered the last time anyone tried. */
+static void write_backend(FILE *out, const struct api_env *env, const struct cluster_figures *t)
+{
+	const char *name = "tlsd_backend_connect_duration_seconds";
+	struct backend_health h;
+
+	family(out, name, "histogram", "Time from the start of a connect to the backend until it was established.");
+	write_histogram_kind(out, name, "", t, CS_KIND_BACKEND_CONNECT);
+	family(out, "tlsd_backend_connect_failures_total", "counter", "Connects to the backend that failed, by reason.");
+	for (int i = 0; i < CS_BACKEND_FAILURES; i++)
+		fprintf(out, "tlsd_backend_connect_failures_total{reason=\"%s\"} %" PRIu64 "\n",
+			cluster_stats_backend_failure_name((enum cluster_backend_failure)i),
+			t->counters[CS_BACKEND_CONNECT_REFUSED + i]);
+	if (env->backend_probe == NULL)
+		return;
+	backend_probe_health(env->backend_probe, &h);
+	single(out, "tlsd_backend_up", "gauge",
+	       "1 when the last connect to the backend (a client's or the master's check) worked, else 0.",
+	       h.state == BACKEND_REACHABLE);
 }
 
 /* label_value: <v> as a label value: backslash, quote and newline escaped. */
@@ -297,6 +328,7 @@ char *api_metrics_text(const struct api_env *env)
 	write_traffic(out, &t);
 	write_failures(out, &t);
 	write_durations(out, &t);
+	write_backend(out, env, &t);
 	write_certificates(out, env);
 	write_reloads(out, env);
 	write_session_cache(out, env);

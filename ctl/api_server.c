@@ -2,6 +2,7 @@
 #include "ctl/api_server.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "common/addr.h"
 #include "common/log.h"
@@ -10,16 +11,46 @@
  * mean its loop is stopped or wedged. */
 #define HEALTH_MAX_AGE_MS 3000
 
+/* backend_unhealthy: why the backend counts as unreachable for /healthz
+ * into <why> (<size> bytes); false when it is reachable, or when there is
+ * no backend (echo mode: nothing to check). */
+static bool backend_unhealthy(const struct api_env *env, char *why, size_t size)
+{
+	struct backend_health h;
+
+	if (env->backend_probe == NULL)
+		return false;
+	backend_probe_health(env->backend_probe, &h);
+	if (h.state == BACKEND_REACHABLE)
+		return false;
+	if (h.state == BACKEND_UNKNOWN)
+		snprintf(why, size, "backend %s: not checked yet", backend_probe_address(env->backend_probe));
+	else
+		snprintf(why, size, "backend %s: unreachable: %s, %.1f s ago (%s)",
+			 backend_probe_address(env->backend_probe), strerror(h.error), (double)h.age_ms / 1000.0,
+			 h.by_check ? "the master's connect check" : "a client's connect");
+	return true;
+}
+
+/* wants_backend: /healthz?backend=1 (any value but "0" and "false"). */
+static bool wants_backend(const struct api_request *req)
+{
+	const char *v = req->query_backend;
+
+	return v != NULL && strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
+}
+
 /* api_server_healthz: 200 "ok" only while every worker slot of the running
- * generation has a worker whose loop beat within HEALTH_MAX_AGE_MS; else
- * 503 naming the first that has not (or that the server is stopping). */
+ * generation has a worker whose loop beat within HEALTH_MAX_AGE_MS (and,
+ * with ?backend=1, the latest connect to the backend worked); else 503
+ * naming the first that has not (or that the server is stopping). */
 void api_server_healthz(const struct api_env *env, const struct api_request *req, struct api_reply *reply)
 {
-	char why[160], body[200];
+	char why[320], body[360];
 	int bad = cluster_stats_unhealthy(env->stats, cluster_stats_monotonic_ms(), HEALTH_MAX_AGE_MS, why,
 					  sizeof(why));
 
-	if (bad == 0) {
+	if (bad == 0 && !(wants_backend(req) && backend_unhealthy(env, why, sizeof(why)))) {
 		api_reply_text(reply, 200, "text/plain", "ok\n");
 		return;
 	}

@@ -59,11 +59,30 @@ static json_t *session_cache_json(const struct api_env *env)
 			 "misses", counter(st.misses), "evictions", counter(st.evictions));
 }
 
-/* backend_json: handshakes to a TLS backend (backend.tls), and why the
- * refused ones were refused. */
-static json_t *backend_json(const uint64_t *c)
+/* backend_reachable_json: true / false from the latest connect (a
+ * client's or the master's check), null before any. */
+static json_t *backend_reachable_json(const struct api_env *env)
 {
-	return json_pack("{s:{s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o}}}", "tls", "full", counter(c[CS_BACKEND_TLS_FULL]),
+	struct backend_health h;
+
+	if (env->backend_probe == NULL)
+		return json_null();
+	backend_probe_health(env->backend_probe, &h);
+	return h.state == BACKEND_UNKNOWN ? json_null() : json_boolean(h.state == BACKEND_REACHABLE);
+}
+
+/* backend_json: connects to the backend, why the failed ones failed, and
+ * handshakes to a TLS backend (backend.tls) with why refused ones were. */
+static json_t *backend_json(const struct api_env *env, const uint64_t *c)
+{
+	json_t *failures = json_object();
+
+	for (int i = 0; failures != NULL && i < CS_BACKEND_FAILURES; i++)
+		json_object_set_new(failures, cluster_stats_backend_failure_name((enum cluster_backend_failure)i),
+				    counter(c[CS_BACKEND_CONNECT_REFUSED + i]));
+	return json_pack("{s:o, s:o, s:o, s:{s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o}}}", "reachable",
+			 backend_reachable_json(env), "connects", counter(c[CS_BACKEND_CONNECTED]),
+			 "connect_failures", failures, "tls", "full", counter(c[CS_BACKEND_TLS_FULL]),
 			 "resumed", counter(c[CS_BACKEND_TLS_RESUMED]), "failures", "expired",
 			 counter(c[CS_BACKEND_TLS_EXPIRED]), "unknown_ca", counter(c[CS_BACKEND_TLS_UNKNOWN_CA]),
 			 "name_mismatch", counter(c[CS_BACKEND_TLS_NAME_MISMATCH]), "bad_certificate",
@@ -109,7 +128,7 @@ json_t *api_stats_json(const struct api_env *env)
 			 "ticket_keys", ticket_keys_json(env, c),
 			 "renegotiations", "accepted", counter(c[CS_RENEG_ACCEPTED]),
 			 "refused", counter(c[CS_RENEG_REFUSED]),
-			 "backend", backend_json(c));
+			 "backend", backend_json(env, c));
 }
 
 void api_stats_get(const struct api_env *env, const struct api_request *req, struct api_reply *reply)

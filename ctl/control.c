@@ -403,7 +403,10 @@ static bool gate(const struct control *ctl, struct MHD_Connection *conn, const c
 static void dispatch(struct control *ctl, struct MHD_Connection *conn, const char *path, const char *method,
 		     struct control_request *cr, struct api_reply *reply)
 {
-	struct api_request req = { method, path, NULL, cr->body ? cr->body : "", cr->len };
+	struct api_request req = {
+		.method = method, .path = path, .body = cr->body ? cr->body : "", .body_len = cr->len,
+		.query_backend = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "backend"),
+	};
 	bool path_known;
 	const struct route *r;
 

@@ -30,6 +30,7 @@
 #include "master/preflight.h"
 #include "master/privileges.h"
 #include "master/supervisor.h"
+#include "master/backend_probe.h"
 #include "master/ring_sync.h"
 #include "master/ticket_keys_state.h"
 #include "worker/access_log.h"
@@ -50,6 +51,7 @@ struct master {
 	struct listeners listeners;
 	struct control *control;
 	struct ring_sync *ring_sync;	/* the ring through the sessionStore; NULL: none */
+	struct backend_probe *backend_probe;	/* connect checks of the backend */
 	struct supervisor_setup setup;
 	double started_at;
 	int access_log_fd;
@@ -152,6 +154,7 @@ static struct api_env api_env_of(const struct master *m)
 		.started_at = m->started_at, .priority_text = tls_server_priority_text(m->gen->tls),
 		.contexts = m->gen->contexts, .conn_table = m->conn_table, .creds = m->gen->creds,
 		.ring_sync = m->ring_sync,
+		.backend_probe = m->gen->has_backend ? m->backend_probe : NULL,
 	};
 }
 
@@ -163,6 +166,9 @@ static int open_control(struct master *m, struct tlsd_error *err)
 
 	if (ring_sync_new(ev_default_loop(0), &m->gen->cfg, m->ticket_keys, &m->ring_sync) < 0)
 		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "sessionStore: cannot share the ticket-key ring");
+	if (backend_probe_new(ev_default_loop(0), m->stats, m->gen->has_backend ? &m->gen->backend : NULL,
+			      &m->backend_probe) < 0)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "backend: out of memory");
 	env = api_env_of(m);
 	GUARD(control_open(&env, ev_default_loop(0), &m->control, err));
 	if (m->control != NULL)
@@ -228,6 +234,7 @@ static int reload(void *arg, struct supervisor_setup *setup)
 	env = api_env_of(m);
 	control_use_env(m->control, &env);
 	ring_sync_use_config(m->ring_sync, &m->gen->cfg);
+	backend_probe_use(m->backend_probe, m->gen->has_backend ? &m->gen->backend : NULL);
 	generation_free(old);
 	return TLSD_OK;
 refused:
@@ -276,6 +283,7 @@ static void release(struct master *m)
 		pid_file_remove(m->gen->cfg.pid_file);
 	control_close(m->control);
 	ring_sync_free(m->ring_sync);
+	backend_probe_free(m->backend_probe);
 	listeners_close(&m->listeners);
 	if (m->access_log_fd > STDERR_FILENO)
 		close(m->access_log_fd);

@@ -47,6 +47,7 @@ struct conn {
 	ev_timer store_timer;	/* how long the handshake waits for the session store */
 	struct session_store_lookup *store_lookup;	/* a lookup in flight, or NULL */
 	ev_tstamp started;
+	ev_tstamp backend_started;	/* when the connect to the backend began */
 	char client[80];
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
@@ -599,11 +600,43 @@ static bool conn_open(struct conn *c)
 	return conn_pump(c);
 }
 
+/* A backend that is down fails every connection: one warn line per
+ * BACKEND_WARN_INTERVAL_S in this worker, saying how many it did not log. */
+#define BACKEND_WARN_INTERVAL_S 10.0
+
+static struct {
+	ev_tstamp next;		/* no line before this */
+	unsigned long quiet;	/* failures since the last line */
+} backend_warnings;
+
+/* conn_backend_failed: the connect to the backend failed with <error>
+ * (ETIMEDOUT: backend.timeout passed): counted, logged (rate-limited),
+ * and the client closed. */
+static void conn_backend_failed(struct conn *c, int error)
+{
+	ev_tstamp now = ev_now(c->env->loop);
+
+	cluster_stats_backend_failed(c->env->stats, c->env->slot, error, cluster_stats_monotonic_ms());
+	if (now >= backend_warnings.next) {
+		if (backend_warnings.quiet > 0)
+			log_warn("%s: backend %s: connect: %s (and %lu more failed in the last %.0f s)", c->client,
+				 c->env->backend->text, strerror(error), backend_warnings.quiet,
+				 BACKEND_WARN_INTERVAL_S);
+		else
+			log_warn("%s: backend %s: connect: %s", c->client, c->env->backend->text, strerror(error));
+		backend_warnings.next = now + BACKEND_WARN_INTERVAL_S;
+		backend_warnings.quiet = 0;
+	} else {
+		backend_warnings.quiet++;
+	}
+	conn_close(c, error == ETIMEDOUT ? "backend-timeout" : "backend-connect-failed");
+}
+
 static bool conn_connect_backend(struct conn *c)
 {
+	c->backend_started = ev_time();
 	if (backend_connect(c->env->backend, &c->backend_fd) < 0) {
-		log_info("%s: backend %s: connect: %s", c->client, c->env->backend->text, strerror(errno));
-		conn_close(c, "backend-connect-failed");
+		conn_backend_failed(c, errno);
 		return false;
 	}
 	if (conn_send_proxy_header(c) < 0) {
@@ -682,10 +715,11 @@ static bool conn_backend_connected(struct conn *c)
 	int error = backend_connect_result(c->backend_fd);
 
 	if (error != 0) {
-		log_info("%s: backend %s: connect: %s", c->client, c->env->backend->text, strerror(error));
-		conn_close(c, "backend-connect-failed");
+		conn_backend_failed(c, error);
 		return false;
 	}
+	cluster_stats_backend_connected(c->env->stats, c->env->slot, (uint64_t)((ev_time() - c->backend_started) * 1e6),
+					cluster_stats_monotonic_ms());
 	if (c->env->backend->tls != NULL)
 		return conn_backend_tls_start(c);
 	ev_timer_stop(c->env->loop, &c->timer);
@@ -1000,11 +1034,13 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	struct conn *c = w->data;
 	char error[96];
 
-	if (c->state == CONN_CONNECTING || c->state == CONN_BACKEND_TLS) {
-		log_info("%s: backend %s: %s timed out", c->client, c->env->backend->text,
-			 c->state == CONN_CONNECTING ? "connect" : "TLS handshake");
-		if (c->state == CONN_BACKEND_TLS)
-			conn_count(c, CS_BACKEND_TLS_HANDSHAKE, 1);
+	if (c->state == CONN_CONNECTING) {
+		conn_backend_failed(c, ETIMEDOUT);
+		return;
+	}
+	if (c->state == CONN_BACKEND_TLS) {
+		log_warn("%s: backend %s: TLS handshake timed out", c->client, c->env->backend->text);
+		conn_count(c, CS_BACKEND_TLS_HANDSHAKE, 1);
 		conn_close(c, "backend-timeout");
 		return;
 	}

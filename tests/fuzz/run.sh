@@ -7,7 +7,8 @@
 # BUILD_DIR is a configured build folder (for its autoconfig.h); SECONDS per
 # target (default $FUZZ_SECONDS, else 10). The corpus of each target is
 # tests/fuzz/corpus/TARGET (seeds in the tree); what a run finds new goes to
-# BUILD_DIR/fuzz/corpus/TARGET, never into the tree. Prints one line per
+# BUILD_DIR/fuzz/corpus/TARGET, never into the tree. FUZZ_TARGETS (a
+# space-separated list) runs only those. Prints one line per
 # target ("fuzz TARGET: ok, N runs" or "fuzz TARGET: FAILED ..."), then
 # "N passed, N failed"; exit status 1 when a target crashed, leaked or did
 # not build. A crashing input is kept as BUILD_DIR/fuzz/crash-TARGET-*.
@@ -16,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=$(cd "${1:?usage: run.sh BUILD_DIR [SECONDS]}" && pwd)
 seconds=${2:-${FUZZ_SECONDS:-10}}
-targets="fuzz_config fuzz_ciphers fuzz_addr fuzz_proxy_header fuzz_client_hello fuzz_api_bodies"
+targets=${FUZZ_TARGETS:-"fuzz_config fuzz_ciphers fuzz_addr fuzz_proxy_header fuzz_client_hello fuzz_api_bodies"}
 out=$build/fuzz
 mkdir -p "$out"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -43,7 +44,7 @@ extra_sources() {
 	case $1 in
 	fuzz_api_bodies)
 		echo "$top/ctl/api.c $top/ctl/api_ticket_keys.c $top/ctl/api_server.c $top/master/ticket_keys_state.c \
-$top/master/ring_sync.c" ;;
+$top/master/ring_sync.c $top/master/backend_probe.c $top/worker/backend.c" ;;
 	esac
 }
 

@@ -129,6 +129,11 @@ function assertMatchesStats(m, s, maxConnections) {
   for (const r of ['expired', 'unknown_ca', 'name_mismatch', 'bad_certificate', 'handshake']) {
     expect[`tlsd_backend_tls_failures_total{reason="${r}"}`] = s.backend.tls.failures[r];
   }
+  for (const [r, n] of Object.entries(s.backend.connect_failures)) {
+    expect[`tlsd_backend_connect_failures_total{reason="${r}"}`] = n;
+  }
+  expect.tlsd_backend_connect_duration_seconds_count = s.backend.connects;
+  if (s.backend.reachable !== null) expect.tlsd_backend_up = s.backend.reachable ? 1 : 0;
   for (const v of ['TLSv1.2', 'TLSv1.3']) {
     expect[`tlsd_handshakes_by_version_total{version="${v}"}`] = s.handshakes.by_version[v];
   }
@@ -142,7 +147,7 @@ function assertMatchesStats(m, s, maxConnections) {
   expect['tlsd_handshake_duration_seconds_count{kind="full"}'] = s.handshakes.full;
   expect['tlsd_handshake_duration_seconds_count{kind="resumed"}'] = s.handshakes.resumed;
   // Buckets and sums, certificates and reloads: observability.test.mjs.
-  const elsewhere = /^tlsd_(uptime_seconds|handshake_duration_seconds_(bucket|sum)|certificate_not_after_seconds|reload_total|last_reload_success)/;
+  const elsewhere = /^tlsd_(uptime_seconds|(handshake|backend_connect)_duration_seconds_(bucket|sum)|certificate_not_after_seconds|reload_total|last_reload_success)/;
   const got = Object.fromEntries([...m.samples].filter(([k]) => !elsewhere.test(k)));
   assert.deepEqual(got, expect);
   assert.ok(Math.abs(m.samples.get('tlsd_uptime_seconds') - s.uptime_s) <= 1, 'uptime');

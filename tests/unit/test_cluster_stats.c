@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -297,6 +298,40 @@ static void test_health_needs_every_wanted_slot_beating(void **state)
 	cluster_stats_destroy(cs);
 }
 
+/* Backend connects: failures counted by reason, the totals hold the
+ * latest success and the latest failure over all slots (with its errno). */
+static void test_backend_connects(void **state)
+{
+	struct cluster_stats *cs = NULL;
+	struct cluster_figures all;
+
+	(void)state;
+	assert_int_equal(cluster_stats_backend_failure_of(ECONNREFUSED), CS_BACKEND_REFUSED);
+	assert_int_equal(cluster_stats_backend_failure_of(ENOENT), CS_BACKEND_REFUSED);
+	assert_int_equal(cluster_stats_backend_failure_of(ETIMEDOUT), CS_BACKEND_TIMEOUT);
+	assert_int_equal(cluster_stats_backend_failure_of(EHOSTUNREACH), CS_BACKEND_UNREACHABLE);
+	assert_int_equal(cluster_stats_backend_failure_of(EACCES), CS_BACKEND_ERROR);
+	assert_string_equal(cluster_stats_backend_failure_name(CS_BACKEND_UNREACHABLE), "unreachable");
+	assert_int_equal(cluster_stats_create(2, 0, &cs), 0);
+	cluster_stats_backend_connected(cs, 0, 700, 1000);
+	cluster_stats_backend_connected(cs, 1, 3000, 1500);
+	cluster_stats_backend_failed(cs, 1, ECONNREFUSED, 1200);
+	cluster_stats_backend_failed(cs, 0, ETIMEDOUT, 1400);
+	cluster_stats_totals(cs, &all);
+	assert_int_equal(all.counters[CS_BACKEND_CONNECTED], 2);
+	assert_int_equal(all.counters[CS_BACKEND_CONNECT_REFUSED], 1);
+	assert_int_equal(all.counters[CS_BACKEND_CONNECT_TIMEOUT], 1);
+	assert_int_equal(all.backend.ok_ms, 1500);
+	assert_int_equal(all.backend.failed_ms, 1400);
+	assert_int_equal(all.backend.failed_errno, ETIMEDOUT);
+	/* 700 us in the 1 ms bucket, 3000 us in the 5 ms one. */
+	assert_int_equal(all.durations[CS_KIND_BACKEND_CONNECT][1], 1);
+	assert_int_equal(all.durations[CS_KIND_BACKEND_CONNECT][3], 1);
+	assert_int_equal(all.duration_sum_us[CS_KIND_BACKEND_CONNECT], 3700);
+	assert_int_equal(all.durations[CS_KIND_FULL][1], 0);
+	cluster_stats_destroy(cs);
+}
+
 static void test_reloads(void **state)
 {
 	struct cluster_stats *cs = NULL;
@@ -319,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_failures_and_durations_sum_over_slots),
 		cmocka_unit_test(test_health_needs_every_wanted_slot_beating),
 		cmocka_unit_test(test_reloads),
+		cmocka_unit_test(test_backend_connects),
 		cmocka_unit_test(test_bad_sizes_refused),
 		cmocka_unit_test(test_unlimited_admits_and_counts),
 		cmocka_unit_test(test_limit_and_runtime_change),
