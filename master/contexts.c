@@ -478,6 +478,19 @@ static int compare_order(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+json_t *contexts_default_json(const struct contexts *c, const struct tlsd_creds *config)
+{
+	char star[] = CONFIG_DEFAULT_CONTEXT;
+	struct ctx_entry e = { .hostname = star };
+	uint32_t slot;
+
+	if (find_slot(c, CONFIG_DEFAULT_CONTEXT, &slot))
+		return entry_json(c->slots[slot]);
+	if (config != NULL)
+		e.n_certs = creds_certificates(config, e.certs, CERTS_SHOWN);
+	return entry_json(&e);
+}
+
 json_t *contexts_list(const struct contexts *c)
 {
 	const struct ctx_entry **live = calloc(c->count + 1, sizeof(*live));

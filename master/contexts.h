@@ -65,6 +65,13 @@ int contexts_remove(struct contexts *c, const char *hostname, struct tlsd_error 
  * config's key/cert (its certificates are then the default ones). */
 bool contexts_default_replaced(const struct contexts *c);
 
+/* contexts_default_json: the default context, described as an element
+ * of contexts_list: the "*" context ("source": "api") when the API
+ * replaced the default, else {"hostname": "*", "source": "config"} with
+ * the certificates of <config> (the config's key/cert; NULL: none).
+ * Caller owns it; NULL when out of memory. */
+json_t *contexts_default_json(const struct contexts *c, const struct tlsd_creds *config);
+
 /* contexts_list: [{"hostname", "source": "config"|"api", "certificates":
  * [{"subject", "issuer", "valid_from", "valid_to", "fingerprint256",
  * "serialNumber", "keyType", "expiresIn"}]}] in the order added; never key

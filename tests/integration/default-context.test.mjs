@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  startTlsd, ecCreds, connectTls, echo, fixture, readFixture, tmpdir, expectStartFailure,
+  startTlsd, ecCreds, connectTls, echo, fixture, readFixture, tmpdir, expectStartFailure, waitFor, ms,
 } from './lib.mjs';
 
 const A = { key: readFixture('sni-a-key.pem').toString(), cert: readFixture('sni-a-cert.pem').toString() };
@@ -166,4 +166,50 @@ test('a config "contexts" element may not be "*": the top-level key/cert are the
     config: { ...ecCreds(), contexts: [{ hostname: '*', key: fixture('sni-a-key.pem'), cert: fixture('sni-a-cert.pem') }] },
   });
   assert.match(r.stderr, /contexts\[0\]\.hostname: "\*" is the default certificate/);
+});
+
+test('/v1/secure-context (Node\'s setSecureContext): GET shows the default served, PUT replaces it, DELETE goes back',
+  async (t) => {
+    const d = await startTlsd({ t, config: ecCreds(), control: true, workers: 2 });
+    await d.waitWorkers(2);
+    const shown = async () => {
+      const r = await d.api('GET', '/v1/secure-context');
+      assert.equal(r.status, 200, r.text);
+      return [r.json.hostname, r.json.source, r.json.certificates.map((c) => c.fingerprint256)];
+    };
+    assert.deepEqual(await shown(), ['*', 'config', [CONFIG_FP]]);
+    const put = await d.api('PUT', '/v1/secure-context', { body: A });
+    assert.equal(put.status, 200, put.text);
+    assert.deepEqual([put.json.hostname, put.json.source], ['*', 'api']);
+    assert.deepEqual(await shown(), ['*', 'api', [A_FP]]);
+    assert.deepEqual((await servedMany(d, undefined, 10)).fps, [A_FP]);
+    assert.deepEqual((await d.api('GET', '/v1/contexts')).json.map((c) => c.hostname), ['*'], 'the same "*" context');
+
+    const named = await d.api('PUT', '/v1/secure-context', { body: { hostname: 'x.example.com', ...RSA } });
+    assert.equal(named.status, 400);
+    assert.match(named.json.error.message, /^hostname: unknown field/);
+    const bad = await d.api('PUT', '/v1/secure-context', { body: { key: RSA.key, cert: A.cert } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.error.message, /^key\[0\]: matches no certificate in cert/);
+    assert.deepEqual(await shown(), ['*', 'api', [A_FP]], 'a refused PUT changed nothing');
+
+    assert.equal((await d.api('DELETE', '/v1/secure-context')).status, 204);
+    assert.deepEqual(await shown(), ['*', 'config', [CONFIG_FP]]);
+    assert.deepEqual((await servedMany(d, undefined, 6)).fps, [CONFIG_FP]);
+    assert.equal((await d.api('DELETE', '/v1/secure-context')).status, 404);
+  });
+
+test('a SIGHUP reload keeps the "*" context: it still wins over the reloaded key/cert until DELETE', async (t) => {
+  const file = path.join(tmpdir(), 'tlsd.json');
+  fs.writeFileSync(file, JSON.stringify(ecCreds()));
+  const d = await startTlsd({ t, config: file, control: true, workers: 2 });
+  assert.equal((await d.api('POST', '/v1/contexts', { body: { hostname: '*', ...A } })).status, 201);
+  fs.writeFileSync(file, JSON.stringify({ key: fixture('rsa-key.pem'), cert: fixture('rsa-cert.pem') }));
+  const from = d.stderr.length;
+  d.signal('SIGHUP');
+  await waitFor(() => /configuration reloaded/.test(d.stderr.slice(from)), ms(10000), 'the reload');
+  assert.deepEqual((await servedMany(d, undefined, 6)).fps, [A_FP]);
+  assert.equal((await d.api('DELETE', '/v1/contexts/*')).status, 204);
+  assert.deepEqual((await servedMany(d, undefined, 6)).fps, [RSA_FP], 'the reloaded config\'s key/cert');
+  assert.deepEqual((await d.api('GET', '/v1/secure-context')).json.certificates.map((c) => c.fingerprint256), [RSA_FP]);
 });
