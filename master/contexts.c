@@ -425,8 +425,8 @@ int contexts_add(struct contexts *c, json_t *body, json_t **added, struct tlsd_e
 	c->next_order++;
 	*added = entry_json(e);
 	commit(c, slot, e, -1);
-	log_info("control: %s%s added", strcmp(e->hostname, CONFIG_DEFAULT_CONTEXT) == 0 ?
-		 "the default certificate: context " : "SNI context ", e->hostname);
+	log_info("control: SNI context %s added%s", e->hostname, strcmp(e->hostname, CONFIG_DEFAULT_CONTEXT) == 0 ?
+		 ": it is the default certificate now" : "");
 	e = NULL;
 out:
 	entry_free(e);
@@ -463,7 +463,7 @@ int contexts_remove(struct contexts *c, const char *hostname, struct tlsd_error 
 	c->free_slots[c->n_free++] = slot;
 	c->count--;
 	if (strcmp(name, CONFIG_DEFAULT_CONTEXT) == 0)
-		log_info("control: context * removed: the config's key and cert are the default again");
+		log_info("control: SNI context * removed: the config's key and cert are the default again");
 	else
 		log_info("control: SNI context %s removed", name);
 	entry_free(e);
