@@ -827,11 +827,15 @@ static bool dns_label_ok(const char *s, size_t len)
 	return true;
 }
 
-/* hostname_ok: a DNS name, or "*." followed by one (the wildcard covers
- * exactly one leading label). */
+/* hostname_ok: a DNS name, "*." followed by one (the wildcard covers
+ * exactly one leading label), or "*" alone (the default context; only
+ * the API takes it: check_context refuses it in the config file). */
 static bool hostname_ok(const char *name)
 {
 	const char *s = strncmp(name, "*.", 2) == 0 ? name + 2 : name;
+
+	if (strcmp(name, CONFIG_DEFAULT_CONTEXT) == 0)
+		return true;
 
 	if (strlen(name) > DNS_NAME_MAX || *s == '\0')
 		return false;
@@ -855,8 +859,8 @@ static int f_hostname(const struct parser *p, const struct field *f, const char 
 
 	GUARD(string_value(p, name, v, &text));
 	if (!hostname_ok(text))
-		return cfg_error(p, "%s: \"%s\" is not a DNS name or a \"*.name\" wildcard", name,
-				 text);
+		return cfg_error(p, "%s: \"%s\" is not a DNS name, a \"*.name\" wildcard or \"*\" "
+				 "(the default certificate)", name, text);
 	GUARD(dup_into(p, slot, text));
 	for (char *c = *slot; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
@@ -912,6 +916,9 @@ static int check_context(const struct parser *p, const char *name,
 		name_fmt(prefix, "%s.", name);
 	if (c->hostname == NULL)
 		return cfg_error(p, "%shostname: required", prefix);
+	if (name[0] != '\0' && strcmp(c->hostname, CONFIG_DEFAULT_CONTEXT) == 0)
+		return cfg_error(p, "%shostname: \"*\" is the default certificate: give it as the top-level "
+				 "key and cert (POST /v1/contexts takes \"*\" at runtime)", prefix);
 	GUARD(check_pairs(p, prefix, &c->keys, &c->certs, c->pfx, "or pfx"));
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(all[j].hostname, c->hostname) == 0)

@@ -194,9 +194,15 @@ int config_load(struct tlsd_config *cfg, const char *path, json_t *overrides,
  * bytes)". Caller owns it; NULL when out of memory. */
 json_t *config_to_json(const struct tlsd_config *cfg);
 
+/* The hostname of the context that replaces the default credentials at
+ * runtime (Node's setSecureContext): POST /v1/contexts takes it, a config
+ * "contexts" element does not (the top-level key/cert are the default). */
+#define CONFIG_DEFAULT_CONTEXT "*"
+
 /* config_parse_context: one SNI context object (the members of a
  * "contexts" element; POST /v1/contexts bodies) into <out>, with relative
- * paths resolved against <base_dir>. Errors name the member without a
+ * paths resolved against <base_dir>. The hostname may be
+ * CONFIG_DEFAULT_CONTEXT here. Errors name the member without a
  * prefix ("hostname: required", "key[0]: ..."). On error <out> is
  * untouched. Release with config_context_free. */
 int config_parse_context(json_t *obj, const char *base_dir, struct tlsd_context_config *out,

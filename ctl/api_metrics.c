@@ -223,11 +223,14 @@ static void cert_sample(void *arg, const char *hostname, const struct creds_cert
 }
 
 /* write_certificates: the default context's certificates (hostname "*"),
- * then every SNI context's. */
+ * then every SNI context's. A "*" context from the API replaces the
+ * config's default: it is among the contexts, and the config's key/cert
+ * no longer serve. */
 static void write_certificates(FILE *out, const struct api_env *env)
 {
 	struct creds_cert_info certs[8];
-	size_t n = env->creds != NULL ? creds_certificates(env->creds, certs, 8) : 0;
+	bool replaced = env->contexts != NULL && contexts_default_replaced(env->contexts);
+	size_t n = env->creds != NULL && !replaced ? creds_certificates(env->creds, certs, 8) : 0;
 
 	family(out, "tlsd_certificate_not_after_seconds", "gauge",
 	       "End of validity (unix time) of each certificate served, by context hostname.");

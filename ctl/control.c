@@ -70,6 +70,9 @@ static const struct route routes[] = {
 	{ "/v1/contexts", "GET", api_contexts_list, READ },
 	{ "/v1/contexts", "POST", api_contexts_add, ADMIN },
 	{ "/v1/contexts/", "DELETE", api_contexts_remove, ADMIN },	/* + hostname */
+	{ "/v1/secure-context", "GET", api_secure_context_get, READ },
+	{ "/v1/secure-context", "PUT", api_secure_context_put, ADMIN },
+	{ "/v1/secure-context", "DELETE", api_secure_context_remove, ADMIN },
 };
 
 #undef PUBLIC

@@ -425,7 +425,8 @@ int contexts_add(struct contexts *c, json_t *body, json_t **added, struct tlsd_e
 	c->next_order++;
 	*added = entry_json(e);
 	commit(c, slot, e, -1);
-	log_info("control: SNI context %s added", e->hostname);
+	log_info("control: SNI context %s added%s", e->hostname, strcmp(e->hostname, CONFIG_DEFAULT_CONTEXT) == 0 ?
+		 ": it is the default certificate now" : "");
 	e = NULL;
 out:
 	entry_free(e);
@@ -450,7 +451,9 @@ int contexts_remove(struct contexts *c, const char *hostname, struct tlsd_error 
 
 	lowercase(hostname, name, sizeof(name));
 	if (!find_slot(c, name, &slot))
-		return tlsd_error_set(err, TLSD_ERR_CLOSED, "no context for \"%s\"", hostname);
+		return tlsd_error_set(err, TLSD_ERR_CLOSED, "no context for \"%s\"%s", hostname,
+				      strcmp(name, CONFIG_DEFAULT_CONTEXT) == 0 ?
+				      " (the config's key and cert already serve as the default)" : "");
 	e = c->slots[slot];
 	if (e->from_api)
 		GUARD(context_file_remove(c->cfg->state_dir, e->hostname, err));
@@ -459,7 +462,10 @@ int contexts_remove(struct contexts *c, const char *hostname, struct tlsd_error 
 	c->slots[slot] = NULL;
 	c->free_slots[c->n_free++] = slot;
 	c->count--;
-	log_info("control: SNI context %s removed", name);
+	if (strcmp(name, CONFIG_DEFAULT_CONTEXT) == 0)
+		log_info("control: SNI context * removed: the config's key and cert are the default again");
+	else
+		log_info("control: SNI context %s removed", name);
 	entry_free(e);
 	return TLSD_OK;
 }
@@ -470,6 +476,19 @@ static int compare_order(const void *a, const void *b)
 	const struct ctx_entry *y = *(const struct ctx_entry *const *)b;
 
 	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+json_t *contexts_default_json(const struct contexts *c, const struct tlsd_creds *config)
+{
+	char star[] = CONFIG_DEFAULT_CONTEXT;
+	struct ctx_entry e = { .hostname = star };
+	uint32_t slot;
+
+	if (find_slot(c, CONFIG_DEFAULT_CONTEXT, &slot))
+		return entry_json(c->slots[slot]);
+	if (config != NULL)
+		e.n_certs = creds_certificates(config, e.certs, CERTS_SHOWN);
+	return entry_json(&e);
 }
 
 json_t *contexts_list(const struct contexts *c)
@@ -502,6 +521,13 @@ void contexts_each_certificate(const struct contexts *c, contexts_cert_fn fn, vo
 		for (size_t k = 0; e != NULL && k < e->n_certs; k++)
 			fn(arg, e->hostname, &e->certs[k]);
 	}
+}
+
+bool contexts_default_replaced(const struct contexts *c)
+{
+	uint32_t slot;
+
+	return find_slot(c, CONFIG_DEFAULT_CONTEXT, &slot);
 }
 
 size_t contexts_count(const struct contexts *c)

@@ -13,6 +13,8 @@
 #ifndef TLSD_MASTER_CONTEXTS_H
 #define TLSD_MASTER_CONTEXTS_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "common/config.h"
@@ -44,7 +46,9 @@ int contexts_share(const struct contexts *c, struct tlsd_error *err) TLSD_MUST_C
 /* contexts_add: Node's addContext(hostname, context) from the JSON object
  * <body> ({"hostname", "key", "cert", "ca"?, "passphrase"?, "pfx"?,
  * "ocsp"?}; not modified). Replaces a context of the same hostname; the
- * newest wins over a matching wildcard. *<added> gets its description
+ * newest wins over a matching wildcard. The hostname CONFIG_DEFAULT_CONTEXT
+ * ("*") is Node's setSecureContext: it replaces the config's key/cert for
+ * clients without SNI and those whose name matches no context. *<added> gets its description
  * (as contexts_list's elements; caller owns it). Returns 0;
  * TLSD_ERR_CONFIG for bad input (err names the field: "cert[0]: ...",
  * "key[0]: matches no certificate in cert"); TLSD_ERR_IO when the state
@@ -56,6 +60,17 @@ int contexts_add(struct contexts *c, json_t *body, json_t **added, struct tlsd_e
  * state file cannot be removed (nothing changed then). A config context
  * removed at runtime comes back at the next start. */
 int contexts_remove(struct contexts *c, const char *hostname, struct tlsd_error *err) TLSD_MUST_CHECK;
+
+/* contexts_default_replaced: whether a "*" context replaces the
+ * config's key/cert (its certificates are then the default ones). */
+bool contexts_default_replaced(const struct contexts *c);
+
+/* contexts_default_json: the default context, described as an element
+ * of contexts_list: the "*" context ("source": "api") when the API
+ * replaced the default, else {"hostname": "*", "source": "config"} with
+ * the certificates of <config> (the config's key/cert; NULL: none).
+ * Caller owns it; NULL when out of memory. */
+json_t *contexts_default_json(const struct contexts *c, const struct tlsd_creds *config);
 
 /* contexts_list: [{"hostname", "source": "config"|"api", "certificates":
  * [{"subject", "issuer", "valid_from", "valid_to", "fingerprint256",

@@ -239,18 +239,10 @@ static void entry_load(struct sni_map *m, struct sni_entry *e)
 	e->creds->refs = 1;
 }
 
-struct sni_creds *sni_map_acquire(struct sni_map *m, const char *servername)
+/* entry_acquire: a reference to <e>'s credentials, loaded on first use;
+ * NULL when <e> is NULL or they do not load. */
+static struct sni_creds *entry_acquire(struct sni_map *m, struct sni_entry *e)
 {
-	char name[SNI_HOSTNAME_MAX];
-	struct sni_entry *e;
-	size_t i;
-
-	if (servername == NULL || servername[0] == '\0' || m->live == 0)
-		return NULL;
-	for (i = 0; servername[i] != '\0' && i + 1 < sizeof(name); i++)
-		name[i] = (char)tolower((unsigned char)servername[i]);
-	name[i] = '\0';
-	e = find_best(m, name);
 	if (e == NULL)
 		return NULL;
 	if (e->creds == NULL && !e->failed)
@@ -259,6 +251,34 @@ struct sni_creds *sni_map_acquire(struct sni_map *m, const char *servername)
 		return NULL;
 	e->creds->refs++;
 	return e->creds;
+}
+
+/* find_named: the context for <servername> (lowercased here), if any. */
+static struct sni_entry *find_named(struct sni_map *m, const char *servername)
+{
+	char name[SNI_HOSTNAME_MAX];
+	size_t i;
+
+	if (servername == NULL || servername[0] == '\0')
+		return NULL;
+	for (i = 0; servername[i] != '\0' && i + 1 < sizeof(name); i++)
+		name[i] = (char)tolower((unsigned char)servername[i]);
+	name[i] = '\0';
+	return find_best(m, name);
+}
+
+struct sni_creds *sni_map_acquire(struct sni_map *m, const char *servername)
+{
+	struct sni_creds *held;
+
+	if (m->live == 0)
+		return NULL;
+	held = entry_acquire(m, find_named(m, servername));
+	if (held != NULL)
+		return held;
+	/* No match, no SNI, or a context that failed to load: the "*"
+	 * context when there is one, else the config's credentials. */
+	return entry_acquire(m, find_exact(m, CONFIG_DEFAULT_CONTEXT));
 }
 
 size_t sni_map_count(const struct sni_map *m)

@@ -4,7 +4,9 @@
  *
  * Matching (SPEC "SNI contexts"): case-insensitive; "*.example.com" covers
  * exactly one more label; when an exact name and a wildcard both match,
- * the one added later wins; no match or no SNI: the default credentials.
+ * the one added later wins; no match or no SNI: the "*" context's
+ * credentials when one was added (Node's setSecureContext), else the
+ * config's default ones.
  * A lookup is two hash probes, whatever the number of contexts.
  *
  * The map follows common/sni_table: sni_map_refresh (on accept) copies the
@@ -38,8 +40,10 @@ void sni_map_refresh(struct sni_map *m);
 struct sni_creds;
 
 /* sni_map_acquire: a reference to the credentials for <servername> (as
- * the client sent it), or NULL for the default ones (no match, or the
- * context's credentials failed to load: logged once). */
+ * the client sent it; NULL or "": no SNI). When no context matches (or
+ * the matching one's credentials failed to load: logged once), those of
+ * the "*" context (CONFIG_DEFAULT_CONTEXT, the default replaced at
+ * runtime) if there is one; NULL for the config's default credentials. */
 struct sni_creds *sni_map_acquire(struct sni_map *m, const char *servername);
 
 /* sni_creds_gnutls: what to give gnutls_credentials_set. */

@@ -381,11 +381,13 @@ static int enforce_set(gnutls_session_t s)
 }
 
 /* choose_sni: Node's default SNICallback: the context whose hostname
- * matches the server name gets the handshake. Runs again after a
- * HelloRetryRequest: it drops what it chose the first time. */
+ * matches the server name gets the handshake; no SNI or no match, the
+ * "*" context when the default was replaced at runtime. Runs again after
+ * a HelloRetryRequest: it drops what it chose the first time. */
 static int choose_sni(gnutls_session_t s)
 {
 	struct tls_sni *sni = gnutls_session_get_ptr(s);
+	const struct tls_server *srv;
 	char name[256];
 	size_t len = sizeof(name) - 1;
 	unsigned type = 0;
@@ -394,12 +396,15 @@ static int choose_sni(gnutls_session_t s)
 		return 0;
 	memset(name, 0, sizeof(name));
 	if (gnutls_server_name_get(s, name, &len, &type, 0) < 0 || type != GNUTLS_NAME_DNS)
-		return 0;
+		name[0] = '\0';
 	tls_sni_release(sni);
 	sni->held = sni_map_acquire(sni->map, name);
 	if (sni->held != NULL)
 		return gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, sni_creds_gnutls(sni->held));
-	return 0;
+	/* After a HelloRetryRequest the session may still point at what was
+	 * just released: back to the config's credentials. */
+	srv = server_of(s);
+	return srv != NULL ? gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, creds_gnutls(srv->creds)) : 0;
 }
 
 /* on_client_hello: credentials by SNI first (the suite depends on the

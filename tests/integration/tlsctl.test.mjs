@@ -119,6 +119,16 @@ test('contexts add and rm: a round trip, relative paths from tlsctl\'s folder, a
   await ok([...at, 'contexts', 'add', '*.example.org', '--key', fixture('rsa-key-enc.pem'),
     '--cert', fixture('rsa-cert.pem'), '--passphrase-file', pass]);
 
+  // "*": the default certificate (setSecureContext), through the same commands.
+  assert.match(await ok([...at, 'contexts', 'add', '*', '--key', 'sni-a-key.pem', '--cert', 'sni-a-cert.pem'],
+    { cwd: dir }), /^\* +api +EC +CN=a\.example\.com +\S/m);
+  assert.equal((await d.api('GET', '/v1/secure-context')).json.source, 'api');
+  const noSni = await d.connect({ servername: '' });
+  assert.equal(noSni.getPeerCertificate().subject.CN, 'a.example.com', 'no SNI: the "*" context');
+  noSni.destroy();
+  assert.equal(await ok([...at, 'contexts', 'rm', '*']), 'removed context *\n');
+  assert.equal((await d.api('GET', '/v1/secure-context')).json.source, 'config');
+
   assert.equal(await ok([...at, 'contexts', 'rm', 'shop.example.com']), 'removed context shop.example.com\n');
   assert.equal(await ok([...at, 'contexts', 'rm', '*.example.org']), 'removed context *.example.org\n');
   assert.deepEqual((await d.api('GET', '/v1/contexts')).json, []);

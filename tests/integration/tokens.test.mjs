@@ -11,7 +11,7 @@ import { test, startTlsd, expectStartFailure, tmpdir, ecCreds } from './lib.mjs'
 
 const READS = [
   ['GET', '/v1/stats'], ['GET', '/metrics'], ['GET', '/v1/connections'], ['GET', '/v1/contexts'],
-  ['GET', '/v1/address'], ['GET', '/v1/ciphers'], ['GET', '/v1/max-connections'],
+  ['GET', '/v1/address'], ['GET', '/v1/ciphers'], ['GET', '/v1/max-connections'], ['GET', '/v1/secure-context'],
 ];
 const b64 = (n) => crypto.randomBytes(n).toString('base64');
 // Every route that changes something, with a body it would accept.
@@ -22,6 +22,9 @@ const WRITES = [
   ['PUT', '/v1/max-connections', { maxConnections: 7 }],
   ['POST', '/v1/contexts', { hostname: 'shop.example.com', ...ecCreds() }],
   ['DELETE', '/v1/contexts/localhost', undefined],
+  ['POST', '/v1/contexts', { hostname: '*', ...ecCreds() }],
+  ['PUT', '/v1/secure-context', ecCreds()],
+  ['DELETE', '/v1/secure-context', undefined],
   ['POST', '/v1/close', undefined],
 ];
 
@@ -73,6 +76,7 @@ test('the read-only token reads stats, metrics and listings; 403 on the ticket k
   assert.equal((await d.api('GET', '/v1/max-connections')).json.maxConnections, 0);
   assert.deepEqual((await d.api('GET', '/v1/contexts')).json.map((c) => c.hostname).includes('shop.example.com'),
     false);
+  assert.equal((await d.api('GET', '/v1/secure-context')).json.source, 'config', 'the default is the config\'s still');
   assert.equal(d.exited, null);
 });
 

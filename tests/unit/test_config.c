@@ -459,6 +459,24 @@ static void test_contexts_ok(void **state)
 	config_free(&cfg);
 }
 
+/* config_parse_context (the API's bodies) takes "*", the default
+ * context, which a config "contexts" element may not be. */
+static void test_parse_context_default(void **state)
+{
+	struct env *e = *state;
+	struct tlsd_context_config ctx;
+	struct tlsd_error err = { "" };
+	json_t *body = json_pack("{s:s, s:s, s:s}", "hostname", "*", "key", "key.pem", "cert", "cert.pem");
+
+	assert_int_equal(config_parse_context(body, e->dir, &ctx, &err), TLSD_OK);
+	assert_string_equal(ctx.hostname, CONFIG_DEFAULT_CONTEXT);
+	config_context_free(&ctx);
+	json_object_set_new(body, "hostname", json_string("*x"));
+	assert_int_equal(config_parse_context(body, e->dir, &ctx, &err), TLSD_ERR_CONFIG);
+	assert_non_null(strstr(err.msg, "hostname: \"*x\" is not a DNS name"));
+	json_decref(body);
+}
+
 /* ---- errors ---- */
 
 static void test_type_errors(void **state)
@@ -678,9 +696,12 @@ static void test_context_errors(void **state)
 		  "contexts[0].hostname: required" },
 		{ "{\"contexts\": [{\"hostname\": 5}]}", "contexts[0].hostname: must be a string, got integer" },
 		{ "{\"contexts\": [{\"hostname\": \"a..b\"}]}",
-		  "contexts[0].hostname: \"a..b\" is not a DNS name or a \"*.name\" wildcard" },
+		  "contexts[0].hostname: \"a..b\" is not a DNS name, a \"*.name\" wildcard or \"*\" "
+		  "(the default certificate)" },
 		{ "{\"contexts\": [{\"hostname\": \"\"}]}", "contexts[0].hostname: \"\" is not a DNS name" },
-		{ "{\"contexts\": [{\"hostname\": \"*\"}]}", "contexts[0].hostname: \"*\" is not a DNS name" },
+		{ "{\"contexts\": [{\"hostname\": \"*\", \"key\": \"key.pem\", \"cert\": \"cert.pem\"}]}",
+		  "contexts[0].hostname: \"*\" is the default certificate: give it as the top-level key and cert" },
+		{ "{\"contexts\": [{\"hostname\": \"**\"}]}", "contexts[0].hostname: \"**\" is not a DNS name" },
 		{ "{\"contexts\": [{\"hostname\": \"*.*.example.com\"}]}", "is not a DNS name" },
 		{ "{\"contexts\": [{\"hostname\": \"a.*.com\"}]}", "is not a DNS name" },
 		{ "{\"contexts\": [{\"hostname\": \"-a.com\"}]}", "is not a DNS name" },
@@ -1063,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(test_versions_ok),
 		cmocka_unit_test(test_control_ok),
 		cmocka_unit_test(test_contexts_ok),
+		cmocka_unit_test(test_parse_context_default),
 		cmocka_unit_test(test_type_errors),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_range_errors),

@@ -39,6 +39,8 @@ static void test_short_names_stay_readable(void **state)
 	assert_string_equal(name, "a.example.com.json");
 	context_file_name("*.example.com", name, sizeof(name));
 	assert_string_equal(name, "%2A.example.com.json");
+	context_file_name("*", name, sizeof(name));	/* the default context */
+	assert_string_equal(name, "%2A.json");
 }
 
 static void test_names_never_pass_255_bytes(void **state)
