@@ -18,14 +18,17 @@
 #include <gnutls/gnutls.h>
 
 #include "common/config.h"
+#include "common/context_stats.h"
 #include "common/err.h"
 #include "common/sni_table.h"
 
 struct sni_map;
 
 /* sni_map_new: an empty map over <table>, loading credentials with <cfg>
- * (both must outlive it); call sni_map_refresh before the first lookup. */
-int sni_map_new(const struct sni_table *table, const struct tlsd_config *cfg, struct sni_map **out) TLSD_MUST_CHECK;
+ * and finding each context's series in <stats> (NULL: none; all three
+ * must outlive it); call sni_map_refresh before the first lookup. */
+int sni_map_new(const struct sni_table *table, const struct tlsd_config *cfg, const struct context_stats *stats,
+		struct sni_map **out) TLSD_MUST_CHECK;
 
 /* sni_map_refresh: apply the table's changes since the last call; one
  * atomic load when there are none. */
@@ -39,8 +42,16 @@ struct sni_creds;
 
 /* sni_map_acquire: a reference to the credentials for <servername> (as
  * the client sent it), or NULL for the default ones (no match, or the
- * context's credentials failed to load: logged once). */
-struct sni_creds *sni_map_acquire(struct sni_map *m, const char *servername);
+ * context's credentials failed to load: logged once). *<series> gets what
+ * sni_map_series tells. */
+struct sni_creds *sni_map_acquire(struct sni_map *m, const char *servername, int *series);
+
+/* sni_map_series: the common/context_stats series a connection asking for
+ * <servername> counts in: CONTEXT_SERIES_DEFAULT when it is NULL or "";
+ * the matching context's series (one whose credentials failed to load
+ * too: the name is a context's); CONTEXT_SERIES_OTHER when none matches
+ * or the context has no series of its own. */
+int sni_map_series(struct sni_map *m, const char *servername);
 
 /* sni_creds_gnutls: what to give gnutls_credentials_set. */
 gnutls_certificate_credentials_t sni_creds_gnutls(const struct sni_creds *c);
