@@ -4,10 +4,12 @@
 // context removed while another takes its table slot keeps its own counts;
 // past 64 hostnames the rest count as "other".
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   test, startTlsd, ecCreds, fixture, readFixture, connectTcp, echo, waitClose, waitFor, sessionFrom,
-  resumedWith, haveTool, ms,
+  resumedWith, haveTool, tmpdir, ms,
 } from './lib.mjs';
 
 const A = { key: readFixture('sni-a-key.pem').toString(), cert: readFixture('sni-a-cert.pem').toString() };
@@ -197,3 +199,45 @@ test('past 64 hostnames, the next contexts count as other', async (t) => {
   assert.equal(s.getPeerCertificate().subject.CN, 'a.example.com');
   s.destroy();
 });
+
+test('SIGHUP: a new config context gets its series, the others count on; a killed worker leaves current',
+  async (t) => {
+    const file = path.join(tmpdir(), 'tlsd.json');
+    const a = { hostname: 'a.example.com', key: fixture('sni-a-key.pem'), cert: fixture('sni-a-cert.pem') };
+    fs.writeFileSync(file, JSON.stringify({ ...ecCreds(), contexts: [a] }));
+    const d = await startTlsd({ t, config: file, control: true, workers: 2 });
+    const before = await d.waitWorkers(2);
+    await echoOnce(d, 'a.example.com', 'aa');
+    const held = await d.connect({ servername: 'a.example.com' });
+    assert.equal((await echo(held, 'held')).toString(), 'held');
+    const expect = { 'a.example.com': { full: 2, in: 6, out: 6, current: 1 } };
+    await assertCounts(d, expect, ['a.example.com', '*', 'other']);
+
+    fs.writeFileSync(file, JSON.stringify({ ...ecCreds(), contexts: [
+      { hostname: 'd.example.net', key: fixture('rsa-key.pem'), cert: fixture('rsa-cert.pem') }, a] }));
+    const from = d.stderr.length;
+    d.signal('SIGHUP');
+    await waitFor(() => /configuration reloaded/.test(d.stderr.slice(from)), ms(10000), 'the reload');
+    const order = ['a.example.com', 'd.example.net', '*', 'other'];
+    await assertCounts(d, expect, order);
+    await echoOnce(d, 'd.example.net', 'ddd');
+    await echoOnce(d, 'a.example.com', 'a');
+    expect['d.example.net'] = { full: 1, in: 3, out: 3 };
+    expect['a.example.com'] = { full: 3, in: 7, out: 7, current: 1 };
+    await assertCounts(d, expect, order);
+    held.end();
+    await waitFor(() => d.workerPids().length === 2 && d.workerPids().every((p) => !before.includes(p)),
+      ms(10000), 'the old workers to exit');
+    expect['a.example.com'].current = 0;
+    await assertCounts(d, expect, order);
+
+    const open = await d.connect({ servername: 'd.example.net' });
+    assert.equal((await echo(open, 'x')).toString(), 'x');
+    expect['d.example.net'] = { full: 2, in: 4, out: 4, current: 1 };
+    await assertCounts(d, expect, order);
+    process.kill(d.ownerOf(open), 'SIGKILL');
+    await waitFor(async () => fromStats(await stats(d)).by['d.example.net'].current === 0, ms(5000),
+      'the dead worker\'s connection gone from current');
+    expect['d.example.net'].current = 0;
+    await assertCounts(d, expect, order);
+  });
