@@ -1,9 +1,13 @@
 // sni-metrics.test.mjs - counts by SNI context: /metrics tlsd_sni_* and
-// /v1/stats "contexts", exact per hostname after known traffic to two
+// /v1/stats "contexts", exact per hostname after known traffic (full,
+// ticket and session-ID handshakes, TLS 1.2 and 1.3) to two
 // contexts, an unknown name, no name and clients that are not TLS; a
 // context removed while another takes its table slot keeps its own counts;
-// past 64 hostnames the rest count as "other".
+// past 64 hostnames the rest count as "other"; a SIGHUP reload names a new
+// config context and keeps the counts; a killed worker's open connection
+// leaves its context's current count.
 import assert from 'node:assert/strict';
+import { constants as cryptoConstants } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -114,6 +118,19 @@ test('per-context counts: two contexts, an unknown name, no name, failures befor
     assert.ok(await resumedWith(d.port, ticket, { ...TLS12, servername: 'x.b.example.com' }));
   }
   await echoOnce(d, 'y.b.example.com', 'abcdefg');
+  // TLS 1.3: a ticket from a.example.com, one resumption by it.
+  const ticket13 = await sessionFrom(d.port, { minVersion: 'TLSv1.3', servername: 'a.example.com' });
+  assert.ok(await resumedWith(d.port, ticket13, { minVersion: 'TLSv1.3', servername: 'a.example.com' }));
+  // TLS 1.2 without tickets to a name no context has, then a session-ID resumption.
+  const noTicket = { ...TLS12, secureOptions: cryptoConstants.SSL_OP_NO_TICKET, servername: 'c.example.org' };
+  const first = await d.connect(noTicket);
+  const idSession = first.getSession();
+  first.end();
+  // GnuTLS stores the session after its last flight: wait for the close.
+  await waitFor(() => finished(d) >= start + 11, ms(5000), 'the session stored');
+  const again = await d.connect({ ...noTicket, session: idSession });
+  assert.ok(again.isSessionReused(), 'session ID resumed');
+  again.end();
   await echoOnce(d, 'c.example.org', 'abc');
   await echoOnce(d, '', 'x');
   await echoOnce(d, 'localhost', 'xy');
@@ -124,13 +141,13 @@ test('per-context counts: two contexts, an unknown name, no name, failures befor
   junk.write('GET / HTTP/1.0\r\n\r\n');
   await waitClose(junk);
   await waitClose(await connectTcp(d.port), ms(5000));
-  await waitFor(() => finished(d) >= start + 13, ms(5000), '13 close/clientError lines');
+  await waitFor(() => finished(d) >= start + 17, ms(5000), '17 close/clientError lines');
 
   const expect = {
-    'a.example.com': { full: 4, failed: 1, in: 17, out: 17 },
+    'a.example.com': { full: 5, resumed_ticket: 1, failed: 1, in: 17, out: 17 },
     '*.b.example.com': { full: 2, resumed_ticket: 2, in: 7, out: 7 },
     '*': { full: 1, in: 1, out: 1 },
-    other: { full: 2, in: 5, out: 5 },
+    other: { full: 3, resumed_session_id: 1, in: 5, out: 5 },
   };
   await assertCounts(d, expect, order);
   const s = await stats(d);
