@@ -249,7 +249,7 @@ static const struct {
 
 /* One scrape's view of the series: every figure read once. */
 struct context_snapshot {
-	int n;					/* series in list[] */
+	int n;					/* how many of series[] */
 	int series[CONTEXT_SERIES_ALL];
 	struct context_figures figures[CONTEXT_SERIES_ALL];
 };
