@@ -58,9 +58,10 @@ static void run(size_t n, const char *key_path, const char *cert_path)
 	size_t hits = 0, first_uses = n < FIRST_USES ? n : FIRST_USES;
 	double t0, t_refresh, t_first, t_lookup;
 	char name[64];
+	int series;
 
 	fake_config(&cfg, n, &key, &cert);
-	if (sni_table_create(SNI_TABLE_CAPACITY, &table) < 0 || sni_map_new(table, &cfg, &map) < 0)
+	if (sni_table_create(SNI_TABLE_CAPACITY, &table) < 0 || sni_map_new(table, &cfg, NULL, &map) < 0)
 		exit(1);
 	for (size_t i = 0; i < cfg.n_contexts; i++)
 		sni_table_write(table, (uint32_t)i, cfg.contexts[i].hostname, i + 1, (int32_t)i);
@@ -71,7 +72,7 @@ static void run(size_t n, const char *key_path, const char *cert_path)
 	t0 = now_s();
 	for (size_t i = 0; i < first_uses; i++) {
 		snprintf(name, sizeof(name), "h%zu.example.com", i);
-		sni_creds_release(sni_map_acquire(map, name));
+		sni_creds_release(sni_map_acquire(map, name, &series));
 	}
 	t_first = now_s() - t0;
 
@@ -86,7 +87,7 @@ static void run(size_t n, const char *key_path, const char *cert_path)
 			snprintf(name, sizeof(name), "x.w0.example.com");
 		else
 			snprintf(name, sizeof(name), "nobody%zu.example.org", i);
-		c = sni_map_acquire(map, name);
+		c = sni_map_acquire(map, name, &series);
 		hits += c != NULL;
 		sni_creds_release(c);
 	}

@@ -17,6 +17,7 @@
 #include "common/cluster_stats.h"
 #include "common/config.h"
 #include "common/conn_table.h"
+#include "common/context_stats.h"
 #include "common/creds.h"
 #include "common/session_cache.h"
 #include "common/ticket_keys.h"
@@ -29,6 +30,7 @@ struct api_env {
 	const struct tlsd_config *cfg;
 	struct ticket_keys *ticket_keys;
 	struct cluster_stats *stats;
+	const struct context_stats *context_stats;	/* by SNI context */
 	struct session_cache *session_cache;
 	const struct listeners *listeners;
 	double started_at;		/* unix time, seconds */

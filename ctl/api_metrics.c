@@ -268,6 +268,99 @@ static void write_session_cache(FILE *out, const struct api_env *env)
 	       st.evictions);
 }
 
+/* ---- by SNI context (common/context_stats) ---- */
+
+static const struct {
+	const char *value;
+	enum context_counter which;
+} context_results[] = {
+	{ "full", CX_HS_FULL },
+	{ "resumed_session_id", CX_HS_RESUMED_ID },
+	{ "resumed_ticket", CX_HS_RESUMED_TICKET },
+	{ "failed", CX_HS_FAILED },
+	{ "timeout", CX_HS_TIMEOUT },
+};
+
+/* One scrape's view of the series: every figure read once. */
+struct context_snapshot {
+	int n;					/* how many of series[] */
+	int series[CONTEXT_SERIES_ALL];
+	struct context_figures figures[CONTEXT_SERIES_ALL];
+};
+
+/* context_snapshot_take: the named series in the order named, then the
+ * default's ("*") and "other". */
+static void context_snapshot_take(const struct context_stats *cs, struct context_snapshot *snap)
+{
+	int named = context_stats_named(cs);
+
+	snap->n = 0;
+	for (int i = 0; i < named; i++)
+		snap->series[snap->n++] = i;
+	snap->series[snap->n++] = CONTEXT_SERIES_DEFAULT;
+	snap->series[snap->n++] = CONTEXT_SERIES_OTHER;
+	for (int i = 0; i < snap->n; i++)
+		context_stats_figures(cs, snap->series[i], &snap->figures[i]);
+}
+
+/* context_sample_start: "<name>{hostname="<label>"" of series <i>; the
+ * caller adds any other label, "}" and the value. */
+static void context_sample_start(FILE *out, const char *name, const struct context_stats *cs,
+				 const struct context_snapshot *snap, int i)
+{
+	fprintf(out, "%s{hostname=\"", name);
+	label_value(out, context_stats_label(cs, snap->series[i]));
+	fputc('"', out);
+}
+
+/* context_family: one sample per series of <snap>, valued <counter>
+ * (CX_COUNTERS: the open connections). */
+static void context_family(FILE *out, const char *name, const char *type, const char *help,
+			   const struct context_stats *cs, const struct context_snapshot *snap, int counter)
+{
+	family(out, name, type, help);
+	for (int i = 0; i < snap->n; i++) {
+		const struct context_figures *f = &snap->figures[i];
+
+		context_sample_start(out, name, cs, snap, i);
+		fprintf(out, "} %" PRIu64 "\n", counter == CX_COUNTERS ? f->current : f->counters[counter]);
+	}
+}
+
+static void context_handshakes(FILE *out, const struct context_stats *cs, const struct context_snapshot *snap)
+{
+	const char *name = "tlsd_sni_handshakes_total";
+
+	family(out, name, "counter",
+	       "TLS handshakes by outcome, by the SNI context the server name matched (\"*\": no server name; "
+	       "\"other\": no context of its own).");
+	for (int i = 0; i < snap->n; i++) {
+		for (size_t r = 0; r < N_OF(context_results); r++) {
+			context_sample_start(out, name, cs, snap, i);
+			fprintf(out, ",result=\"%s\"} %" PRIu64 "\n", context_results[r].value,
+				snap->figures[i].counters[context_results[r].which]);
+		}
+	}
+}
+
+/* write_contexts: the tlsd_sni_* families; nothing without the counters. */
+static void write_contexts(FILE *out, const struct api_env *env)
+{
+	struct context_snapshot snap;
+
+	if (env->context_stats == NULL)
+		return;
+	context_snapshot_take(env->context_stats, &snap);
+	context_handshakes(out, env->context_stats, &snap);
+	context_family(out, "tlsd_sni_bytes_received_total", "counter",
+		       "Cleartext bytes received from clients, by SNI context.", env->context_stats, &snap, CX_BYTES_IN);
+	context_family(out, "tlsd_sni_bytes_sent_total", "counter", "Cleartext bytes sent to clients, by SNI context.",
+		       env->context_stats, &snap, CX_BYTES_OUT);
+	context_family(out, "tlsd_sni_connections_current", "gauge",
+		       "Connections open now whose handshake is done, by SNI context.", env->context_stats, &snap,
+		       CX_COUNTERS);
+}
+
 /* The per-worker families, in the order they are written. */
 enum worker_metric { WM_UP, WM_CURRENT, WM_TOTAL, WM_RESTARTS, WM_COUNT };
 
@@ -335,6 +428,7 @@ char *api_metrics_text(const struct api_env *env)
 	write_certificates(out, env);
 	write_reloads(out, env);
 	write_session_cache(out, env);
+	write_contexts(out, env);
 	rc = write_workers(out, env);
 	if (ferror(out))
 		rc = TLSD_ERR_INTERNAL;

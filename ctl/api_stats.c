@@ -1,5 +1,5 @@
-/* api_stats.c - the /v1/stats object from common/cluster_stats and the
- * session cache. */
+/* api_stats.c - the /v1/stats object from common/cluster_stats, the
+ * session cache and common/context_stats. */
 #include "ctl/api_stats.h"
 
 #include <time.h>
@@ -109,6 +109,41 @@ static json_t *ticket_keys_json(const struct api_env *env, const uint64_t *c)
 			 "not_found", counter(c[CS_TICKET_KEY_NOT_FOUND]));
 }
 
+/* context_json: one series of common/context_stats, as the top level's
+ * connections, handshakes and bytes. */
+static json_t *context_json(const struct context_stats *cs, int series)
+{
+	struct context_figures f;
+	const uint64_t *c = f.counters;
+
+	context_stats_figures(cs, series, &f);
+	return json_pack("{s:s, s:{s:o}, s:{s:o, s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o}}",
+			 "hostname", context_stats_label(cs, series), "connections", "current", counter(f.current),
+			 "handshakes", "full", counter(c[CX_HS_FULL]),
+			 "resumed", counter(c[CX_HS_RESUMED_ID] + c[CX_HS_RESUMED_TICKET]),
+			 "resumed_session_id", counter(c[CX_HS_RESUMED_ID]),
+			 "resumed_ticket", counter(c[CX_HS_RESUMED_TICKET]), "failed", counter(c[CX_HS_FAILED]),
+			 "timeout", counter(c[CX_HS_TIMEOUT]),
+			 "bytes", "in", counter(c[CX_BYTES_IN]), "out", counter(c[CX_BYTES_OUT]));
+}
+
+/* contexts_json: the named series in the order named, then "*" (no server
+ * name) and "other" (as /metrics' tlsd_sni_* families). */
+static json_t *contexts_json(const struct api_env *env)
+{
+	json_t *list = json_array();
+	int named;
+
+	if (list == NULL || env->context_stats == NULL)
+		return list;
+	named = context_stats_named(env->context_stats);
+	for (int i = 0; i < named; i++)
+		json_array_append_new(list, context_json(env->context_stats, i));
+	json_array_append_new(list, context_json(env->context_stats, CONTEXT_SERIES_DEFAULT));
+	json_array_append_new(list, context_json(env->context_stats, CONTEXT_SERIES_OTHER));
+	return list;
+}
+
 json_t *api_stats_json(const struct api_env *env)
 {
 	struct cluster_figures t;
@@ -116,7 +151,7 @@ json_t *api_stats_json(const struct api_env *env)
 	double uptime = (double)time(NULL) - env->started_at;
 
 	cluster_stats_totals(env->stats, &t);
-	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:{s:o, s:o}, s:o}",
+	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:o}",
 			 "uptime_s", (json_int_t)(uptime < 0 ? 0 : uptime),
 			 "workers", workers_json(env),
 			 "connections", "current", counter(t.current), "total", counter(c[CS_CONN_TOTAL]),
@@ -128,7 +163,8 @@ json_t *api_stats_json(const struct api_env *env)
 			 "ticket_keys", ticket_keys_json(env, c),
 			 "renegotiations", "accepted", counter(c[CS_RENEG_ACCEPTED]),
 			 "refused", counter(c[CS_RENEG_REFUSED]),
-			 "backend", backend_json(env, c));
+			 "backend", backend_json(env, c),
+			 "contexts", contexts_json(env));
 }
 
 void api_stats_get(const struct api_env *env, const struct api_request *req, struct api_reply *reply)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/context_file.h"
+#include "common/context_stats.h"
 #include "common/creds.h"
 #include "common/file_read.h"
 #include "common/log.h"
@@ -36,6 +37,7 @@ struct contexts {
 	const struct tlsd_config *cfg;
 	const struct privileges *priv;
 	struct sni_table *table;
+	struct context_stats *stats;	/* series by hostname; NULL: not yet */
 	uint32_t capacity;
 	struct ctx_entry **slots;	/* by table slot; NULL: free */
 	uint32_t *free_slots;		/* stack of freed slots */
@@ -122,6 +124,9 @@ static void commit(struct contexts *c, uint32_t slot, struct ctx_entry *e, int32
 	entry_free(c->slots[slot]);
 	c->slots[slot] = e;
 	json_object_set_new(c->by_name, e->hostname, json_integer(slot));
+	/* The series first: a worker that sees the slot finds it. */
+	if (c->stats != NULL)
+		context_stats_name(c->stats, e->hostname);
 	sni_table_write(c->table, slot, e->hostname, e->order, config_index);
 }
 
@@ -491,26 +496,53 @@ json_t *contexts_default_json(const struct contexts *c, const struct tlsd_creds 
 	return entry_json(&e);
 }
 
-json_t *contexts_list(const struct contexts *c)
+
+/* in_order: the live entries in the order added (caller frees); *<n>
+ * gets how many. NULL when out of memory. */
+static const struct ctx_entry **in_order(const struct contexts *c, size_t *n)
 {
 	const struct ctx_entry **live = calloc(c->count + 1, sizeof(*live));
-	json_t *list = json_array();
+
+	*n = 0;
+	if (live == NULL)
+		return NULL;
+	for (uint32_t i = 0; i < c->next_unused && *n < c->count; i++)
+		if (c->slots[i] != NULL)
+			live[(*n)++] = c->slots[i];
+	if (*n > 1)
+		qsort(live, *n, sizeof(*live), compare_order);
+	return live;
+}
+
+json_t *contexts_list(const struct contexts *c)
+{
 	size_t n = 0;
+	const struct ctx_entry **live = in_order(c, &n);
+	json_t *list = json_array();
 
 	if (live == NULL || list == NULL) {
 		free(live);
 		json_decref(list);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < c->next_unused && n < c->count; i++)
-		if (c->slots[i] != NULL)
-			live[n++] = c->slots[i];
-	if (n > 1)
-		qsort(live, n, sizeof(*live), compare_order);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(list, entry_json(live[i]));
 	free(live);
 	return list;
+}
+
+int contexts_count_in(struct contexts *c, struct context_stats *stats)
+{
+	size_t n = 0;
+	const struct ctx_entry **live = in_order(c, &n);
+
+	if (live == NULL)
+		return TLSD_ERR_INTERNAL;
+	for (size_t i = 0; i < n; i++)
+		context_stats_name(stats, live[i]->hostname);
+	free(live);
+	c->stats = stats;
+	return TLSD_OK;
 }
 
 void contexts_each_certificate(const struct contexts *c, contexts_cert_fn fn, void *arg)

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "common/config.h"
+#include "common/context_stats.h"
 #include "common/creds.h"
 #include "common/err.h"
 #include "common/sni_table.h"
@@ -83,6 +84,13 @@ json_t *contexts_list(const struct contexts *c);
  * order. The pointers last until the next add or remove. */
 typedef void (*contexts_cert_fn)(void *arg, const char *hostname, const struct creds_cert_info *cert);
 void contexts_each_certificate(const struct contexts *c, contexts_cert_fn fn, void *arg);
+
+/* contexts_count_in: give every context a series of <stats> (which must
+ * outlive <c>), in the order added, and every context added from now on,
+ * before it is published (common/context_stats). Before the workers of
+ * this registry's table are forked. TLSD_ERR_INTERNAL: out of memory
+ * (nothing changed). */
+int contexts_count_in(struct contexts *c, struct context_stats *stats) TLSD_MUST_CHECK;
 
 /* contexts_count: how many contexts are served. */
 size_t contexts_count(const struct contexts *c);

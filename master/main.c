@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "common/cluster_stats.h"
+#include "common/context_stats.h"
 #include "common/config.h"
 #include "common/conn_table.h"
 #include "common/creds.h"
@@ -47,6 +48,7 @@ struct master {
 	struct session_cache *session_cache;
 	struct ticket_keys *ticket_keys;
 	struct cluster_stats *stats;
+	struct context_stats *context_stats;	/* by SNI context */
 	struct conn_table *conn_table;
 	struct listeners listeners;
 	struct control *control;
@@ -118,9 +120,12 @@ static int create_shared_state(struct master *m, struct tlsd_error *err)
 	tls_server_use_session_cache(m->gen->tls, m->session_cache);
 	GUARD(create_ticket_keys(m, err));
 	if (cluster_stats_create(2 * cfg->workers, cfg->max_connections, &m->stats) < 0 ||
+	    context_stats_create(2 * cfg->workers, &m->context_stats) < 0 ||
 	    conn_table_create(2 * cfg->workers, CONN_TABLE_PER_WORKER, &m->conn_table) < 0)
 		return tlsd_error_set(err, TLSD_ERR_CONFIG, "workers: cannot map shared counters for %d worker(s)",
 				      cfg->workers);
+	if (contexts_count_in(m->gen->contexts, m->context_stats) < 0)
+		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "contexts: out of memory");
 	return TLSD_OK;
 }
 
@@ -150,7 +155,7 @@ static struct api_env api_env_of(const struct master *m)
 {
 	return (struct api_env){
 		.cfg = &m->gen->cfg, .ticket_keys = m->ticket_keys, .stats = m->stats,
-		.session_cache = m->session_cache, .listeners = &m->listeners,
+		.context_stats = m->context_stats, .session_cache = m->session_cache, .listeners = &m->listeners,
 		.started_at = m->started_at, .priority_text = tls_server_priority_text(m->gen->tls),
 		.contexts = m->gen->contexts, .conn_table = m->conn_table, .creds = m->gen->creds,
 		.ring_sync = m->ring_sync,
@@ -226,6 +231,10 @@ static int reload(void *arg, struct supervisor_setup *setup)
 	}
 	if (apply_shared_changes(m, &m->gen->cfg, &next->cfg, &err) < 0)
 		goto refused;
+	if (contexts_count_in(next->contexts, m->context_stats) < 0) {
+		tlsd_error_set(&err, TLSD_ERR_INTERNAL, "contexts: out of memory");
+		goto refused;
+	}
 	tls_server_use_session_cache(next->tls, m->session_cache);
 	old = m->gen;
 	m->gen = next;
@@ -256,7 +265,8 @@ static int serve(struct master *m, struct tlsd_error *err)
 {
 	m->setup = (struct supervisor_setup){
 		.listeners = &m->listeners, .access_log_fd = -1, .ticket_keys = m->ticket_keys,
-		.stats = m->stats, .conn_table = m->conn_table, .reload = reload, .reload_arg = m,
+		.stats = m->stats, .context_stats = m->context_stats, .conn_table = m->conn_table,
+		.reload = reload, .reload_arg = m,
 	};
 	point_setup(m);
 	if (pid_file_check(m->gen->cfg.pid_file, err) < 0 ||
@@ -290,6 +300,7 @@ static void release(struct master *m)
 	session_cache_destroy(m->session_cache);
 	ticket_keys_destroy(m->ticket_keys);
 	cluster_stats_destroy(m->stats);
+	context_stats_destroy(m->context_stats);
 	conn_table_destroy(m->conn_table);
 	generation_free(m->gen);
 	cli_args_free(&m->args);

@@ -119,7 +119,8 @@ static void run_worker_child(struct supervisor *sup, struct slot *slot, pid_t ma
 	struct worker_setup ws = {
 		.number = slot->number, .master = master, .cfg = s->cfg, .tls = s->tls, .backend = s->backend,
 		.listen_fds = fds, .n_listen = s->listeners->n, .access_log_fd = s->access_log_fd,
-		.ticket_keys = s->ticket_keys, .stats = s->stats, .sni_table = s->sni_table,
+		.ticket_keys = s->ticket_keys, .stats = s->stats, .context_stats = s->context_stats,
+		.sni_table = s->sni_table,
 		.conn_table = s->conn_table,
 	};
 
@@ -331,12 +332,13 @@ static struct slot *slot_of(struct supervisor *sup, pid_t pid)
 
 /* release_dead_worker: <slot>'s process was reaped; reset what it owned in
  * shared memory before anything is respawned into the slot: its open
- * connection count and its connection-table region (with a record it died
+ * connection counts and its connection-table region (with a record it died
  * writing). The session cache recovers by itself (robust mutex), and the
  * ticket keys and SNI table have no writer but the master. */
 static void release_dead_worker(struct supervisor *sup, struct slot *slot)
 {
 	cluster_stats_worker_exited(sup->setup->stats, slot->number - 1);
+	context_stats_worker_exited(sup->setup->context_stats, slot->number - 1);
 	conn_table_worker_exited(sup->setup->conn_table, slot->number - 1);
 	slot->pid = 0;
 	sup->alive--;

@@ -18,6 +18,7 @@
 #include "common/cluster_stats.h"
 #include "common/config.h"
 #include "common/conn_table.h"
+#include "common/context_stats.h"
 #include "common/sni_table.h"
 #include "common/ticket_keys.h"
 #include "master/listeners.h"
@@ -33,6 +34,7 @@ struct supervisor_setup {
 	int access_log_fd;		/* -1: off */
 	struct ticket_keys *ticket_keys;	/* shared with every worker */
 	struct cluster_stats *stats;		/* shared; one slot per worker */
+	struct context_stats *context_stats;	/* shared; by SNI context, one region per worker */
 	const struct sni_table *sni_table;	/* shared; SNI contexts */
 	struct conn_table *conn_table;		/* shared; open connections by worker */
 	const struct privileges *priv;		/* what each worker drops to after fork */

@@ -40,6 +40,7 @@ struct conn {
 	struct tls_transport tx;	/* how its records reach the client socket */
 	struct session_db_binding db;	/* the session-ID cache, for this session */
 	struct tls_sni sni;		/* the SNI context it chose */
+	int series;		/* the context_stats series it counts in, from its handshake on; NONE before */
 	struct conn_listing listing;	/* its record for GET /v1/connections */
 	ev_io client_io;
 	ev_io backend_io;
@@ -80,6 +81,13 @@ static bool conn_pump(struct conn *c);
 static void conn_count(const struct conn *c, enum cluster_counter which, uint64_t n)
 {
 	cluster_stats_add(c->env->stats, c->env->slot, which, n);
+}
+
+/* conn_count_context: the same by SNI context (common/context_stats);
+ * <series> CONTEXT_SERIES_NONE: the context is not known, nothing counted. */
+static void conn_count_context(const struct conn *c, int series, enum context_counter which, uint64_t n)
+{
+	context_stats_add(c->env->context_stats, c->env->slot, series, which, n);
 }
 
 static long conn_age_ms(const struct conn *c)
@@ -135,6 +143,7 @@ static void conn_release(struct conn *c)
 	if (c->tls != NULL)
 		gnutls_deinit(c->tls);
 	tls_sni_release(&c->sni);
+	context_stats_close(c->env->context_stats, c->env->slot, c->series);
 	/* A last alert or close_notify may still wait in the cork: one try. */
 	if (tls_transport_flush(&c->tx) < 0)
 		log_debug("%s: closing with %zu byte(s) unsent", c->client, tls_transport_pending(&c->tx));
@@ -279,6 +288,7 @@ static int pump_client_read(struct conn *c)
 		pump_buf_produced(&c->up, (size_t)n);
 		c->bytes_in += (uint64_t)n;
 		conn_count(c, CS_BYTES_IN, (uint64_t)n);
+		conn_count_context(c, c->series, CX_BYTES_IN, (uint64_t)n);
 		conn_listing_bytes(&c->listing, (uint64_t)n, 0);
 		return 1;
 	}
@@ -318,6 +328,7 @@ static int pump_client_write(struct conn *c)
 		pump_buf_consumed(out, (size_t)n);
 		c->bytes_out += (uint64_t)n;
 		conn_count(c, CS_BYTES_OUT, (uint64_t)n);
+		conn_count_context(c, c->series, CX_BYTES_OUT, (uint64_t)n);
 		conn_listing_bytes(&c->listing, 0, (uint64_t)n);
 		c->send_pending = 0;
 		c->client_wants_write = false;
@@ -727,6 +738,22 @@ static bool conn_backend_connected(struct conn *c)
 	return conn_open(c);
 }
 
+/* conn_count_context_handshake: the first handshake is done: from now on
+ * <c> counts in the series its ClientHello chose (a resumption that did
+ * not go through the certificate choice: the one its server name gets). */
+static void conn_count_context_handshake(struct conn *c)
+{
+	enum context_counter kind = !c->info.resumed ? CX_HS_FULL
+				    : c->info.resumed_session_id ? CX_HS_RESUMED_ID : CX_HS_RESUMED_TICKET;
+
+	c->series = c->sni.series;
+	if (c->series == CONTEXT_SERIES_NONE)
+		c->series = c->env->sni != NULL ? sni_map_series(c->env->sni, c->info.servername)
+			    : c->info.servername[0] ? CONTEXT_SERIES_OTHER : CONTEXT_SERIES_DEFAULT;
+	conn_count_context(c, c->series, kind, 1);
+	context_stats_open(c->env->context_stats, c->env->slot, c->series);
+}
+
 static void conn_count_handshake(const struct conn *c)
 {
 	static const enum cluster_counter by_key[] = {
@@ -761,6 +788,7 @@ static bool conn_handshake_done(struct conn *c)
 		return false;
 	tls_session_describe(c->env->tls, c->tls, &c->info);
 	conn_count_handshake(c);
+	conn_count_context_handshake(c);
 	conn_show_handshake(c);
 	if (conn_is_echo(c))
 		return conn_open(c);
@@ -801,6 +829,7 @@ static void conn_handshake_failed(struct conn *c, int rc)
 		return;
 	}
 	conn_count(c, CS_HS_FAILED, 1);
+	conn_count_context(c, c->sni.series, CX_HS_FAILED, 1);
 	handshake_failure_count(c->env->stats, c->env->slot, c->tls, rc);
 	conn_fail_handshake(c, gnutls_strerror(rc), alert, auth, "handshake-failed");
 }
@@ -1046,6 +1075,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	snprintf(error, sizeof(error), "handshake timed out after %ld ms", c->env->cfg->handshake_timeout_ms);
 	conn_count(c, CS_HS_TIMEOUT, 1);
+	conn_count_context(c, c->sni.series, CX_HS_TIMEOUT, 1);
 	cluster_stats_fail(c->env->stats, c->env->slot, CS_FAIL_TIMEOUT);
 	conn_fail_handshake(c, error, NULL, NULL, "handshake-timeout");
 }
@@ -1090,6 +1120,8 @@ struct conn *conn_start(struct conn_env *env, int fd, const struct sockaddr *pee
 	set_nodelay(fd);
 	if (c != NULL) {
 		c->sni.map = env->sni;
+		c->sni.series = CONTEXT_SERIES_NONE;
+		c->series = CONTEXT_SERIES_NONE;
 		c->db.store = env->store;
 		tls_transport_init(&c->tx, fd);
 		tls_transport_limit_input(&c->tx, (size_t)env->cfg->max_handshake_size);

@@ -17,6 +17,7 @@
 #include "common/cluster_stats.h"
 #include "common/config.h"
 #include "common/conn_table.h"
+#include "common/context_stats.h"
 #include "worker/access_log.h"
 #include "worker/backend.h"
 #include "worker/tls_server.h"
@@ -34,6 +35,7 @@ struct conn_env {
 	struct sni_map *sni;		/* SNI contexts; NULL: none */
 	struct session_store *store;	/* sessionStore (Redis); NULL: none */
 	struct cluster_stats *stats;	/* counters: this worker's slot */
+	struct context_stats *context_stats;	/* ... by SNI context, the same slot */
 	int slot;
 	struct conn_table *conn_table;	/* GET /v1/connections; NULL: not listed */
 	uint64_t conn_seq;		/* numbers this worker's connections */

@@ -29,11 +29,14 @@ struct sni_entry {
 	uint32_t next;		/* hash chain */
 	struct sni_creds *creds;	/* loaded on first use; the map's reference */
 	bool failed;		/* loading failed: default credentials */
+	bool series_known;	/* series was looked up (on first use) */
+	int series;		/* common/context_stats */
 };
 
 struct sni_map {
 	const struct sni_table *table;
 	const struct tlsd_config *cfg;
+	const struct context_stats *stats;	/* NULL: every context counts as other */
 	uint64_t seen;		/* table generation applied */
 	struct sni_entry *entries;
 	uint32_t n_entries;	/* allocated */
@@ -52,7 +55,8 @@ static uint32_t bucket_of(const char *name)
 	return h & (SNI_BUCKETS - 1);
 }
 
-int sni_map_new(const struct sni_table *table, const struct tlsd_config *cfg, struct sni_map **out)
+int sni_map_new(const struct sni_table *table, const struct tlsd_config *cfg, const struct context_stats *stats,
+		struct sni_map **out)
 {
 	struct sni_map *m = calloc(1, sizeof(*m));
 
@@ -61,6 +65,7 @@ int sni_map_new(const struct sni_table *table, const struct tlsd_config *cfg, st
 		return TLSD_ERR_INTERNAL;
 	m->table = table;
 	m->cfg = cfg;
+	m->stats = stats;
 	for (size_t i = 0; i < SNI_BUCKETS; i++)
 		m->buckets[i] = SNI_NIL;
 	*out = m;
@@ -239,6 +244,44 @@ static void entry_load(struct sni_map *m, struct sni_entry *e)
 	e->creds->refs = 1;
 }
 
+/* lookup: the entry <servername> (as the client sent it) matches, or
+ * NULL; *<series> gets its series (sni_map_series). */
+static struct sni_entry *lookup(struct sni_map *m, const char *servername, int *series)
+{
+	char name[SNI_HOSTNAME_MAX];
+	struct sni_entry *e;
+	size_t i;
+
+	*series = CONTEXT_SERIES_DEFAULT;
+	if (servername == NULL || servername[0] == '\0')
+		return NULL;
+	*series = CONTEXT_SERIES_OTHER;
+	if (m->live == 0)
+		return NULL;
+	for (i = 0; servername[i] != '\0' && i + 1 < sizeof(name); i++)
+		name[i] = (char)tolower((unsigned char)servername[i]);
+	name[i] = '\0';
+	e = find_best(m, name);
+	if (e == NULL)
+		return NULL;
+	/* Looked up once: the master names a context's series before it
+	 * publishes the context, and a series keeps its name. */
+	if (!e->series_known) {
+		e->series = m->stats != NULL ? context_stats_find(m->stats, e->hostname) : CONTEXT_SERIES_OTHER;
+		e->series_known = true;
+	}
+	*series = e->series;
+	return e;
+}
+
+int sni_map_series(struct sni_map *m, const char *servername)
+{
+	int series;
+
+	lookup(m, servername, &series);
+	return series;
+}
+
 /* entry_acquire: a reference to <e>'s credentials, loaded on first use;
  * NULL when <e> is NULL or they do not load. */
 static struct sni_creds *entry_acquire(struct sni_map *m, struct sni_entry *e)
@@ -253,28 +296,11 @@ static struct sni_creds *entry_acquire(struct sni_map *m, struct sni_entry *e)
 	return e->creds;
 }
 
-/* find_named: the context for <servername> (lowercased here), if any. */
-static struct sni_entry *find_named(struct sni_map *m, const char *servername)
+struct sni_creds *sni_map_acquire(struct sni_map *m, const char *servername, int *series)
 {
-	char name[SNI_HOSTNAME_MAX];
-	size_t i;
+	struct sni_creds *held = entry_acquire(m, lookup(m, servername, series));
 
-	if (servername == NULL || servername[0] == '\0')
-		return NULL;
-	for (i = 0; servername[i] != '\0' && i + 1 < sizeof(name); i++)
-		name[i] = (char)tolower((unsigned char)servername[i]);
-	name[i] = '\0';
-	return find_best(m, name);
-}
-
-struct sni_creds *sni_map_acquire(struct sni_map *m, const char *servername)
-{
-	struct sni_creds *held;
-
-	if (m->live == 0)
-		return NULL;
-	held = entry_acquire(m, find_named(m, servername));
-	if (held != NULL)
+	if (held != NULL || m->live == 0)
 		return held;
 	/* No match, no SNI, or a context that failed to load: the "*"
 	 * context when there is one, else the config's credentials. */

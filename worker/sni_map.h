@@ -20,14 +20,17 @@
 #include <gnutls/gnutls.h>
 
 #include "common/config.h"
+#include "common/context_stats.h"
 #include "common/err.h"
 #include "common/sni_table.h"
 
 struct sni_map;
 
 /* sni_map_new: an empty map over <table>, loading credentials with <cfg>
- * (both must outlive it); call sni_map_refresh before the first lookup. */
-int sni_map_new(const struct sni_table *table, const struct tlsd_config *cfg, struct sni_map **out) TLSD_MUST_CHECK;
+ * and finding each context's series in <stats> (NULL: none; all three
+ * must outlive it); call sni_map_refresh before the first lookup. */
+int sni_map_new(const struct sni_table *table, const struct tlsd_config *cfg, const struct context_stats *stats,
+		struct sni_map **out) TLSD_MUST_CHECK;
 
 /* sni_map_refresh: apply the table's changes since the last call; one
  * atomic load when there are none. */
@@ -43,8 +46,17 @@ struct sni_creds;
  * the client sent it; NULL or "": no SNI). When no context matches (or
  * the matching one's credentials failed to load: logged once), those of
  * the "*" context (CONFIG_DEFAULT_CONTEXT, the default replaced at
- * runtime) if there is one; NULL for the config's default credentials. */
-struct sni_creds *sni_map_acquire(struct sni_map *m, const char *servername);
+ * runtime) if there is one; NULL for the config's default credentials.
+ * *<series> gets what sni_map_series tells. */
+struct sni_creds *sni_map_acquire(struct sni_map *m, const char *servername, int *series);
+
+/* sni_map_series: the common/context_stats series a connection asking for
+ * <servername> counts in: CONTEXT_SERIES_DEFAULT when it is NULL or ""
+ * (the "*" context's too); the matching context's series (one whose
+ * credentials failed to load too: the name is a context's);
+ * CONTEXT_SERIES_OTHER when none matches or the context has no series of
+ * its own. */
+int sni_map_series(struct sni_map *m, const char *servername);
 
 /* sni_creds_gnutls: what to give gnutls_credentials_set. */
 gnutls_certificate_credentials_t sni_creds_gnutls(const struct sni_creds *c);

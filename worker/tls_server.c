@@ -381,9 +381,10 @@ static int enforce_set(gnutls_session_t s)
 }
 
 /* choose_sni: Node's default SNICallback: the context whose hostname
- * matches the server name gets the handshake; no SNI or no match, the
- * "*" context when the default was replaced at runtime. Runs again after
- * a HelloRetryRequest: it drops what it chose the first time. */
+ * matches the server name gets the handshake, and its series the counts;
+ * no SNI or no match, the "*" context when the default was replaced at
+ * runtime. Runs again after a HelloRetryRequest: it drops what it chose
+ * the first time. */
 static int choose_sni(gnutls_session_t s)
 {
 	struct tls_sni *sni = gnutls_session_get_ptr(s);
@@ -392,13 +393,17 @@ static int choose_sni(gnutls_session_t s)
 	size_t len = sizeof(name) - 1;
 	unsigned type = 0;
 
-	if (sni == NULL || sni->map == NULL)
+	if (sni == NULL)
 		return 0;
 	memset(name, 0, sizeof(name));
 	if (gnutls_server_name_get(s, name, &len, &type, 0) < 0 || type != GNUTLS_NAME_DNS)
 		name[0] = '\0';
+	if (sni->map == NULL) {
+		sni->series = name[0] == '\0' ? CONTEXT_SERIES_DEFAULT : CONTEXT_SERIES_OTHER;
+		return 0;
+	}
 	tls_sni_release(sni);
-	sni->held = sni_map_acquire(sni->map, name);
+	sni->held = sni_map_acquire(sni->map, name, &sni->series);
 	if (sni->held != NULL)
 		return gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, sni_creds_gnutls(sni->held));
 	/* After a HelloRetryRequest the session may still point at what was

@@ -58,11 +58,14 @@ const struct session_db *tls_server_session_db(const struct tls_server *srv);
 /* tls_server_priority_text: the GnuTLS priority string in use. */
 const char *tls_server_priority_text(const struct tls_server *srv);
 
-/* One session's SNI choice: the worker's map, and the context credentials
- * the session holds a reference to (release with tls_sni_release). */
+/* One session's SNI choice: the worker's map, the context credentials
+ * the session holds a reference to (release with tls_sni_release), and
+ * the common/context_stats series the server name counts in (set when the
+ * ClientHello is read; start it at CONTEXT_SERIES_NONE). */
 struct tls_sni {
 	struct sni_map *map;		/* NULL: no SNI contexts */
 	struct sni_creds *held;
+	int series;
 };
 
 /* tls_session_new: a server session on the connected socket of

@@ -295,10 +295,11 @@ static int worker_init(struct worker *w, const struct worker_setup *setup)
 				    .on_close = worker_on_conn_closed, .owner = w };
 	w->env.backend = setup->backend;
 	w->env.stats = setup->stats;
+	w->env.context_stats = setup->context_stats;
 	w->env.slot = setup->number - 1;
 	w->env.ticket_key = &w->ticket_key;
 	ticket_keys_refresh(setup->ticket_keys, &w->ticket_key);
-	GUARD(sni_map_new(setup->sni_table, setup->cfg, &w->sni));
+	GUARD(sni_map_new(setup->sni_table, setup->cfg, setup->context_stats, &w->sni));
 	sni_map_refresh(w->sni);
 	w->env.sni = w->sni;
 	w->env.conn_table = setup->conn_table;

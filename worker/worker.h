@@ -15,6 +15,7 @@
 #include "common/cluster_stats.h"
 #include "common/config.h"
 #include "common/conn_table.h"
+#include "common/context_stats.h"
 #include "common/sni_table.h"
 #include "common/ticket_keys.h"
 #include "worker/access_log.h"
@@ -36,6 +37,7 @@ struct worker_setup {
 	int access_log_fd;		/* -1: off */
 	const struct ticket_keys *ticket_keys;	/* shared; copied on accept when changed */
 	struct cluster_stats *stats;		/* shared; this worker writes slot number - 1 */
+	struct context_stats *context_stats;	/* shared; by SNI context, the same slot */
 	const struct sni_table *sni_table;	/* shared; SNI contexts, refreshed on accept */
 	struct conn_table *conn_table;		/* shared; this worker lists its connections */
 };

@@ -90,6 +90,17 @@ test('POST "*": every worker serves the new default to clients without SNI or wi
     const metrics = metricFps((await d.api('GET', '/metrics')).text);
     assert.deepEqual(metrics.filter((m) => m[0] === '*'), [['*', A_FP, notAfter]],
       'the metric shows the new default, not the config\'s');
+    // Counts by context: the "*" context shares the no-SNI series (one
+    // "*" label); names no context has count as "other".
+    const sni = (await d.api('GET', '/v1/stats')).json.contexts;
+    assert.deepEqual(sni.filter((c) => c.hostname === '*').length, 1, JSON.stringify(sni));
+    // (Each connection of served() closes as soon as its handshake ends on
+    // the client's side: most count as failed, client_closed; all count.)
+    const tried = (h) => sni.find((c) => c.hostname === h).handshakes;
+    const sum = (x) => x.full + x.failed;
+    assert.ok(sum(tried('*')) >= 6 + 18, JSON.stringify(sni));
+    assert.ok(sum(tried('other')) >= 12, JSON.stringify(sni));
+    assert.ok(sum(tried('rsa.example.com')) >= 8, JSON.stringify(sni));
 
     const del = await d.api('DELETE', '/v1/contexts/*');
     assert.equal(del.status, 204, del.text);

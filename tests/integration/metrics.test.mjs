@@ -144,6 +144,15 @@ function assertMatchesStats(m, s, maxConnections) {
     expect[`tlsd_worker_restarts_total{slot="${i + 1}"}`] = w.restarts;
   });
   for (const [r, n] of Object.entries(s.handshakes.failures)) expect[`tlsd_handshake_failures_total{reason="${r}"}`] = n;
+  for (const c of s.contexts) {
+    const h = `hostname="${c.hostname}"`;
+    for (const r of ['full', 'resumed_session_id', 'resumed_ticket', 'failed', 'timeout']) {
+      expect[`tlsd_sni_handshakes_total{${h},result="${r}"}`] = c.handshakes[r];
+    }
+    expect[`tlsd_sni_bytes_received_total{${h}}`] = c.bytes.in;
+    expect[`tlsd_sni_bytes_sent_total{${h}}`] = c.bytes.out;
+    expect[`tlsd_sni_connections_current{${h}}`] = c.connections.current;
+  }
   expect['tlsd_handshake_duration_seconds_count{kind="full"}'] = s.handshakes.full;
   expect['tlsd_handshake_duration_seconds_count{kind="resumed"}'] = s.handshakes.resumed;
   // Buckets and sums, certificates and reloads: observability.test.mjs.
@@ -208,6 +217,10 @@ test('/metrics: valid exposition text, equal to /v1/stats after known traffic, e
     connections: 13, workers: 13, in: 15, out: 15, hits: 2, generation: 1,
   });
   assert.deepEqual(stats.handshakes.by_version, { 'TLSv1.2': 8, 'TLSv1.3': 3 });
+  // No contexts: the clients' "localhost" is a name no context has.
+  assert.deepEqual(stats.contexts.map((c) => c.hostname), ['*', 'other']);
+  assert.equal(delta('tlsd_sni_handshakes_total{hostname="other",result="full"}'), 5);
+  assert.equal(delta('tlsd_sni_bytes_received_total{hostname="other"}'), 15);
   assert.equal(get(m, 'tlsd_connections_current'), 0);
   assert.equal(get(m, 'tlsd_max_connections'), 50);
 });
