@@ -998,6 +998,7 @@ static const struct field backend_tls_fields[] = {
 	{ .key = "passphrase", .kind = K_STRING, .parse = f_str, .offset = CFG(btls_passphrase) },
 	{ .key = "ALPNProtocols", .kind = K_ANY, .parse = f_protocols, .offset = CFG(btls_alpn) },
 	{ .key = "minVersion", .kind = K_STRING, .parse = f_version, .offset = CFG(btls_min_version) },
+	{ .key = "ciphers", .kind = K_STRING, .parse = f_str, .offset = CFG(btls_ciphers), .min = 1, .max = 4096 },
 	{ .key = "session", .kind = K_BOOL, .parse = f_bool, .offset = CFG(btls_session) },
 	{ .key = NULL },
 };
@@ -1278,7 +1279,8 @@ static void free_strings(struct tlsd_config *cfg)
 			  cfg->max_version, cfg->secure_protocol, cfg->session_id_context,
 			  cfg->backend, cfg->control_listen, cfg->control_token_file,
 			  cfg->state_dir, cfg->access_log, cfg->user, cfg->group, cfg->pid_file,
-			  cfg->store_redis, cfg->store_prefix, cfg->btls_servername, cfg->btls_min_version };
+			  cfg->store_redis, cfg->store_prefix, cfg->btls_servername, cfg->btls_min_version,
+			  cfg->btls_ciphers };
 
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		free(plain[i]);
@@ -1486,7 +1488,7 @@ static json_t *backend_json(const struct tlsd_config *cfg)
 {
 	if (cfg->backend == NULL || !cfg->backend_tls)
 		return cfg->backend ? json_string(cfg->backend) : json_null();
-	return json_pack("{s:s, s:I, s:{s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:b}}", "address", cfg->backend,
+	return json_pack("{s:s, s:I, s:{s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:b}}", "address", cfg->backend,
 			 "timeout", (json_int_t)cfg->backend_timeout_ms, "tls",
 			 "servername", cfg->btls_servername ? json_string(cfg->btls_servername) : json_null(),
 			 "ca", pem_list_json(&cfg->btls_ca), "rejectUnauthorized", cfg->btls_reject_unauthorized,
@@ -1494,6 +1496,7 @@ static json_t *backend_json(const struct tlsd_config *cfg)
 			 "cert", pem_list_json(&cfg->btls_certs), "passphrase", secret(cfg->btls_passphrase),
 			 "ALPNProtocols", str_list_json(&cfg->btls_alpn),
 			 "minVersion", cfg->btls_min_version ? json_string(cfg->btls_min_version) : json_null(),
+			 "ciphers", cfg->btls_ciphers ? json_string(cfg->btls_ciphers) : json_null(),
 			 "session", cfg->btls_session);
 }
 

@@ -133,6 +133,7 @@ struct tlsd_config {
 	char *btls_passphrase;
 	struct tlsd_str_list btls_alpn;	/* offered when the client negotiated none */
 	char *btls_min_version;		/* NULL: TLSv1.2 */
+	char *btls_ciphers;		/* OpenSSL syntax, as Node's tls.connect; NULL: Node's default */
 	bool btls_session;		/* resume backend sessions; default true */
 	enum tlsd_proxy_protocol proxy_protocol;	/* v1/v2 need a backend */
 	long shutdown_timeout_ms;	/* >= 0, default 30000 */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ciphers.h"
 #include "common/creds.h"
 #include "common/log.h"
 
@@ -22,6 +23,8 @@ struct backend_tls {
 	gnutls_datum_t alpn[ALPN_MAX];
 	unsigned n_alpn;
 	gnutls_datum_t saved;	/* this worker's last session from the backend */
+	bool exact;		/* backend.tls.ciphers given: only <set> may be negotiated */
+	struct ciphers_set set;
 };
 
 static bool is_ip(const char *host)
@@ -31,14 +34,44 @@ static bool is_ip(const char *host)
 	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
+/* under_backend_tls: <err>'s message (which names "ciphers" or
+ * "minVersion") as the key it is under, "backend.tls.ciphers: ...". */
+static int under_backend_tls(struct tlsd_error *err, int rc)
+{
+	char msg[sizeof(err->msg)];
+
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	return tlsd_error_set(err, rc, "backend.tls.%s", msg);
+}
+
+/* init_priority: without backend.tls.ciphers, GnuTLS's NORMAL (TLS 1.2 and
+ * 1.3). With it, the string read by OpenSSL's parser as Node's
+ * tls.connect reads it: the ClientHello offers the GnuTLS union of the
+ * set (a priority cannot name single suites), and the server's choice is
+ * checked against the set itself (check_suite). */
 static int init_priority(struct backend_tls *bt, const struct tlsd_config *cfg, struct tlsd_error *err)
 {
+	struct tlsd_priority_opts opts = { .ciphers = cfg->btls_ciphers, .min_version = cfg->btls_min_version };
 	bool only13 = cfg->btls_min_version != NULL && strcmp(cfg->btls_min_version, "TLSv1.3") == 0;
 	const char *text = only13 ? "NORMAL:-VERS-ALL:+VERS-TLS1.3" : "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+	char *exact = NULL;
+	int rc;
 
-	if (gnutls_priority_init(&bt->priority, text, NULL) < 0)
-		return tlsd_error_set(err, TLSD_ERR_INTERNAL, "backend.tls: GnuTLS refuses \"%s\"", text);
-	return TLSD_OK;
+	if (cfg->btls_ciphers != NULL) {
+		rc = ciphers_select(&opts, &bt->set, err);
+		if (rc == TLSD_OK)
+			rc = ciphers_priority_text(&opts, &bt->set, CIPHERS_PRIO_ALL, &exact, err);
+		if (rc < 0)
+			return under_backend_tls(err, rc);
+		if (bt->set.dropped[0] != '\0')
+			log_warn("backend.tls.ciphers: suites tlsd cannot offer are left out: %s", bt->set.dropped);
+		bt->exact = true;
+		text = exact;
+	}
+	rc = gnutls_priority_init(&bt->priority, text, NULL) < 0
+		? tlsd_error_set(err, TLSD_ERR_INTERNAL, "backend.tls: GnuTLS refuses \"%s\"", text) : TLSD_OK;
+	free(exact);
+	return rc;
 }
 
 static void init_alpn(struct backend_tls *bt, const struct tlsd_config *cfg)
@@ -104,6 +137,57 @@ static int keep_session(gnutls_session_t s, unsigned htype, unsigned when, unsig
 	return 0;
 }
 
+/* server_hello_suite: the cipher suite a ServerHello body <msg> names
+ * (version 2, random 32, session id length 1 + id, then the suite).
+ * false when the message is too short. */
+static bool server_hello_suite(const gnutls_datum_t *msg, uint8_t id[2])
+{
+	size_t at = 2 + 32;
+
+	if (msg == NULL || msg->size < at + 1)
+		return false;
+	at += 1 + msg->data[at];
+	if (msg->size < at + 2)
+		return false;
+	id[0] = msg->data[at];
+	id[1] = msg->data[at + 1];
+	return true;
+}
+
+static bool in_set(const struct backend_tls *bt, const uint8_t id[2])
+{
+	for (size_t i = 0; i < bt->set.n; i++)
+		if (bt->set.v[i].id[0] == id[0] && bt->set.v[i].id[1] == id[1])
+			return true;
+	return false;
+}
+
+/* check_suite: once the ServerHello is in, refuse a suite outside
+ * backend.tls.ciphers (the ClientHello offered the GnuTLS union of the
+ * set): the handshake fails before anything is sent under it. The suite
+ * is read from the message: GnuTLS's own getters describe the record
+ * layer, which has no cipher yet at this point. */
+static int check_suite(gnutls_session_t s, unsigned htype, unsigned when, unsigned incoming,
+		       const gnutls_datum_t *msg)
+{
+	const struct backend_tls *bt = gnutls_session_get_ptr(s);
+	const char *name;
+	uint8_t id[2];
+
+	(void)htype;
+	(void)when;
+	if (bt == NULL || !bt->exact || !incoming)
+		return 0;
+	if (!server_hello_suite(msg, id))
+		return GNUTLS_E_UNEXPECTED_PACKET_LENGTH;
+	if (in_set(bt, id))
+		return 0;
+	name = ciphers_openssl_name(id[0], id[1]);
+	log_warn("backend.tls.ciphers: the backend chose %s (0x%02X,0x%02X), which the list does not allow",
+		 name ? name : "a suite", id[0], id[1]);
+	return GNUTLS_E_UNKNOWN_CIPHER_SUITE;
+}
+
 static int set_verification(struct backend_tls *bt, gnutls_session_t s)
 {
 	if (bt->sni && gnutls_server_name_set(s, GNUTLS_NAME_DNS, bt->name, strlen(bt->name)) < 0)
@@ -149,6 +233,8 @@ int backend_tls_session(struct backend_tls *bt, int fd, const char *alpn, gnutls
 		(void)gnutls_session_set_data(s, bt->saved.data, bt->saved.size);
 	gnutls_session_set_ptr(s, bt);
 	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET, GNUTLS_HOOK_POST, keep_session);
+	if (bt->exact)
+		gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_SERVER_HELLO, GNUTLS_HOOK_POST, check_suite);
 	gnutls_handshake_set_timeout(s, 0);	/* the connection's own timer bounds it */
 	gnutls_transport_set_int(s, fd);
 	*out = s;

@@ -77,18 +77,15 @@ void conn_listing_handshake_done(struct conn_listing *l, const struct conn_listi
 void conn_listing_backend(struct conn_listing *l, const char *address, gnutls_session_t btls, bool verified)
 {
 	struct conn_record rec;
-	const char *suite;
-
 	if (l->table == NULL || l->index == CONN_TABLE_NONE)
 		return;
 	conn_table_get(l->table, l->worker, l->index, &rec);
 	snprintf(rec.backend, sizeof(rec.backend), "%s", address);
 	rec.backend_state = btls != NULL ? 2 : 1;
 	if (btls != NULL) {
-		suite = gnutls_ciphersuite_get(btls);
 		snprintf(rec.backend_protocol, sizeof(rec.backend_protocol), "%s",
 			 tls_protocol_name(gnutls_protocol_get_version(btls)));
-		snprintf(rec.backend_cipher, sizeof(rec.backend_cipher), "%s", suite ? suite : "unknown");
+		tls_cipher_name(btls, rec.backend_cipher, sizeof(rec.backend_cipher));
 		rec.backend_resumed = gnutls_session_is_resumed(btls) != 0;
 		rec.backend_verified = verified;
 	}

@@ -523,7 +523,7 @@ static int tls12_suite_id(gnutls_session_t s, unsigned char id[2])
 	return TLSD_ERR_INTERNAL;
 }
 
-static void describe_cipher(gnutls_session_t s, struct tls_info *info)
+void tls_cipher_name(gnutls_session_t s, char *out, size_t size)
 {
 	unsigned char id[2];
 	const char *name = NULL;
@@ -533,7 +533,12 @@ static void describe_cipher(gnutls_session_t s, struct tls_info *info)
 		name = ciphers_openssl_name(id[0], id[1]);
 	if (name == NULL)
 		name = gnutls_ciphersuite_get(s);
-	snprintf(info->cipher, sizeof(info->cipher), "%s", name ? name : "unknown");
+	snprintf(out, size, "%s", name ? name : "unknown");
+}
+
+static void describe_cipher(gnutls_session_t s, struct tls_info *info)
+{
+	tls_cipher_name(s, info->cipher, sizeof(info->cipher));
 }
 
 static void describe_names(gnutls_session_t s, struct tls_info *info)

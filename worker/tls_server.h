@@ -98,6 +98,10 @@ int tls_session_send_tickets(gnutls_session_t s) TLSD_MUST_CHECK;
  * session is gone). */
 void tls_sni_release(struct tls_sni *sni);
 
+/* tls_cipher_name: Node's (OpenSSL's) name of the suite <s> negotiated,
+ * "ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_256_GCM_SHA384", into <out>. */
+void tls_cipher_name(gnutls_session_t s, char *out, size_t size);
+
 /* tls_protocol_name: Node's name of <v> ("TLSv1.3", "TLSv1.2", ...), or
  * "unknown". */
 const char *tls_protocol_name(gnutls_protocol_t v);

@@ -235,3 +235,56 @@ test('config: backend.tls keys are checked and named; --check loads the CA', asy
   const noAddr = await runTlsd(['--check'], { config: { ...ecCreds(), backend: { tls: {} } } });
   assert.match(noAddr.stderr, /backend\.address: required/);
 });
+
+// backend.tls.ciphers: Node's tls.connect "ciphers", read by OpenSSL's
+// parser. The ClientHello offers GnuTLS's union of the set; a suite of the
+// union outside the list, if the backend picks it, is refused.
+test('backend.tls.ciphers: the listed suite is used; a suite outside the list is refused though offered', async (t) => {
+  const both = 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384';
+  const ok = await tlsBackend(t, { server: { maxVersion: 'TLSv1.2', ciphers: both, honorCipherOrder: true } });
+  const d = await startTlsd({ t, config: withBackend(ok.port, { ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }), control: true, workers: 1 });
+  const s = await d.connect();
+  assert.equal((await echo(s, 'x')).toString(), 'x');
+  const [listed] = (await d.api('GET', '/v1/connections')).json;
+  assert.equal(listed.backend.tls.protocol, 'TLSv1.2');
+  assert.equal(listed.backend.tls.cipher, 'ECDHE-ECDSA-AES128-GCM-SHA256');
+  s.destroy();
+
+  // ECDHE-ECDSA x {AES-128-GCM, AES-256-GCM} is what GnuTLS can offer for
+  // this list, so ECDHE-ECDSA-AES256-GCM-SHA384 is in the ClientHello; a
+  // backend that takes only it is refused after its ServerHello.
+  const extra = await tlsBackend(t, { server: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' } });
+  const d2 = await startTlsd({
+    t, config: withBackend(extra.port, { ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384' }),
+    control: true, workers: 1,
+  });
+  await expectRefused(d2, 'handshake');
+  assert.match(d2.stderr, /backend\.tls\.ciphers: the backend chose ECDHE-ECDSA-AES256-GCM-SHA384 \(0xC0,0x2C\), which the list does not allow/);
+  assert.equal(extra.sessions.length, 0, 'the backend saw no completed handshake');
+});
+
+test('backend.tls.ciphers with TLS 1.3 names only: TLS 1.3 with those suites alone, as Node', async (t) => {
+  const b = await tlsBackend(t, { server: { ciphers: 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256' } });
+  const d = await startTlsd({ t, config: withBackend(b.port, { ciphers: 'TLS_CHACHA20_POLY1305_SHA256' }), control: true, workers: 1 });
+  const s = await d.connect();
+  assert.equal((await echo(s, 'y')).toString(), 'y');
+  const [listed] = (await d.api('GET', '/v1/connections')).json;
+  assert.equal(listed.backend.tls.cipher, 'TLS_CHACHA20_POLY1305_SHA256');
+  s.destroy();
+  // A TLS 1.2-only backend has nothing in common with it.
+  const old = await tlsBackend(t, { server: { maxVersion: 'TLSv1.2' } });
+  const d2 = await startTlsd({ t, config: withBackend(old.port, { ciphers: 'TLS_AES_128_GCM_SHA256' }), control: true, workers: 1 });
+  await expectRefused(d2, 'handshake');
+});
+
+test('config: backend.tls.ciphers is read at start; one that selects nothing is named', async () => {
+  const { runTlsd } = await import('./lib.mjs');
+  const none = await runTlsd(['--check'], { config: { ...ecCreds(), backend: { address: '127.0.0.1:1', tls: { ciphers: 'NOPE' } } } });
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /backend\.tls\.ciphers: OpenSSL selects no cipher suite from "NOPE"/);
+  const empty = await runTlsd(['--check'], { config: { ...ecCreds(), backend: { address: '127.0.0.1:1', tls: { ciphers: '' } } } });
+  assert.match(empty.stderr, /backend\.tls\.ciphers: must not be empty/);
+  const good = await runTlsd(['--check'], { config: { ...ecCreds(), backend: { address: '127.0.0.1:1', tls: { ciphers: 'HIGH:!aNULL' } } } });
+  assert.equal(good.code, 0, good.stderr);
+  assert.equal(JSON.parse(good.stdout).backend.tls.ciphers, 'HIGH:!aNULL');
+});
