@@ -11,5 +11,8 @@ command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs"
 # The Debian package and its check (tests/package/check.sh); libcurl is in
 # debian/control's Build-Depends for tlsctl.
 PACKAGES="$PACKAGES dpkg-dev debhelper lintian adduser logrotate libcurl4-openssl-dev"
+# nginx: a TLS backend we did not write (tests/integration/backend-tls.test.mjs
+# runs its own instance on a free port; the packaged service is not used).
+PACKAGES="$PACKAGES nginx"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PACKAGES >/dev/null

@@ -2,13 +2,16 @@
 // tls.connect options) against real TLS servers we did not write: Node's
 // tls.Server and openssl s_server. Verified chains, each refusal with its
 // reason, client certificates, resumption, ALPN, PROXY before the hello,
-// a backend that closes or never answers.
+// a backend that closes or never answers; nginx (ssl) as the backend too.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import tls from 'node:tls';
 import { spawn } from 'node:child_process';
 import {
-  test, startTlsd, ecCreds, fixture, readFixture, echo, readUntilEnd, waitFor, closedPort, sleep, ms,
+  test, startTlsd, ecCreds, fixture, readFixture, echo, readUntilEnd, waitFor, closedPort, sleep, ms, haveTool,
+  tmpdir,
 } from './lib.mjs';
 
 // tlsBackend(opts): a Node TLS echo server on 127.0.0.1:0 (key/cert: the
@@ -287,4 +290,81 @@ test('config: backend.tls.ciphers is read at start; one that selects nothing is 
   const good = await runTlsd(['--check'], { config: { ...ecCreds(), backend: { address: '127.0.0.1:1', tls: { ciphers: 'HIGH:!aNULL' } } } });
   assert.equal(good.code, 0, good.stderr);
   assert.equal(JSON.parse(good.stdout).backend.tls.ciphers, 'HIGH:!aNULL');
+});
+
+// nginxBackend(t, extra): nginx (http, ssl) on a free port answering every
+// request with whether the session was reused and who the client was;
+// resolves with its port. extra: more server-block lines.
+async function nginxBackend(t, extra = '') {
+  const dir = tmpdir();
+  const port = await closedPort();
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), `
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log info;
+events {}
+http {
+  access_log off;
+  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir};
+  uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${fixture('ec-cert.pem')};
+    ssl_certificate_key ${fixture('ec-key.pem')};
+    ssl_session_cache shared:tlsdtest:1m;
+    ${extra}
+    location / { return 200 "reused=$ssl_session_reused client=$ssl_client_verify\\n"; }
+  }
+}
+`);
+  const p = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')],
+    { stdio: 'ignore' });
+  t.after(() => p.kill('SIGKILL'));
+  await waitFor(() => new Promise((r) => {
+    const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
+    c.on('error', () => r(false));
+  }), ms(5000), 'nginx to listen');
+  return port;
+}
+
+// get(d): one HTTP/1.0 request through tlsd; the response's body.
+async function get(d) {
+  const s = await d.connect();
+  s.write('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n');
+  const r = await readUntilEnd(s, ms(5000));
+  s.destroy();
+  const text = r.data.toString();
+  return text.slice(text.indexOf('\r\n\r\n') + 4);
+}
+
+const hasNginx = haveTool('nginx');
+
+test('nginx with ssl as the backend: verified, the second connection resumed', { skip: !hasNginx && 'no nginx' }, async (t) => {
+  const port = await nginxBackend(t);
+  const d = await startTlsd({ t, config: withBackend(port, { servername: 'localhost' }), control: true, workers: 1 });
+  assert.equal(await get(d), 'reused=. client=NONE\n');
+  assert.equal(await get(d), 'reused=r client=NONE\n');
+  const st = await stats(d);
+  assert.equal(st.full, 1);
+  assert.equal(st.resumed, 1);
+});
+
+test('nginx refusals: unknown CA and a name mismatch, each named', { skip: !hasNginx && 'no nginx' }, async (t) => {
+  const port = await nginxBackend(t);
+  const unknown = await startTlsd({ t, config: withBackend(port, { ca: fixture('client-ca.pem') }), control: true, workers: 1 });
+  await expectRefused(unknown, 'unknown_ca');
+  const other = await startTlsd({ t, config: withBackend(port, { servername: 'other.example' }), control: true, workers: 1 });
+  await expectRefused(other, 'name_mismatch');
+});
+
+test('nginx requiring a client certificate (ssl_verify_client on) gets tlsd\'s', { skip: !hasNginx && 'no nginx' }, async (t) => {
+  const port = await nginxBackend(t, `ssl_verify_client on; ssl_client_certificate ${fixture('client-ca.pem')};`);
+  const without = await startTlsd({ t, config: withBackend(port), control: true, workers: 1 });
+  assert.match(await get(without), /400 No required SSL certificate was sent/);
+  const withCert = await startTlsd({
+    t, config: withBackend(port, { key: fixture('client-key.pem'), cert: fixture('client-cert.pem') }), workers: 1,
+  });
+  assert.equal(await get(withCert), 'reused=. client=SUCCESS\n');
 });
