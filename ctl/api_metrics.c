@@ -282,6 +282,27 @@ static int write_workers(FILE *out, const struct api_env *env)
 	return TLSD_OK;
 }
 
+/* write_worker_exits: tlsd_worker_exits_total{slot,cause}, every cause
+ * of every slot that ran, zeros included. */
+static void write_worker_exits(FILE *out, const struct api_env *env)
+{
+	const char *name = "tlsd_worker_exits_total";
+	struct cluster_figures w;
+	uint64_t exits[CS_EXIT_CAUSES];
+
+	family(out, name, "counter",
+	       "Times the worker ended while meant to run, by cause (signal, exit, config, clean).");
+	for (int slot = 0; slot < cluster_stats_workers(env->stats); slot++) {
+		cluster_stats_worker(env->stats, slot, &w);
+		if (!w.started)
+			continue;
+		cluster_stats_exits(env->stats, slot, exits);
+		for (int c = 0; c < CS_EXIT_CAUSES; c++)
+			fprintf(out, "%s{slot=\"%d\",cause=\"%s\"} %" PRIu64 "\n", name, slot + 1,
+				cluster_stats_exit_cause_name((enum cluster_exit_cause)c), exits[c]);
+	}
+}
+
 char *api_metrics_text(const struct api_env *env)
 {
 	struct cluster_figures t;
@@ -301,6 +322,7 @@ char *api_metrics_text(const struct api_env *env)
 	write_reloads(out, env);
 	write_session_cache(out, env);
 	rc = write_workers(out, env);
+	write_worker_exits(out, env);
 	if (ferror(out))
 		rc = TLSD_ERR_INTERNAL;
 	if (fclose(out) != 0)

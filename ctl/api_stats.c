@@ -9,6 +9,18 @@ static json_t *counter(uint64_t value)
 	return json_integer((json_int_t)value);
 }
 
+/* exits_json: {"<cause>": n} of <slot>, every cause, zeros included. */
+static json_t *exits_json(const struct api_env *env, int slot)
+{
+	uint64_t exits[CS_EXIT_CAUSES];
+	json_t *o = json_object();
+
+	cluster_stats_exits(env->stats, slot, exits);
+	for (int c = 0; o != NULL && c < CS_EXIT_CAUSES; c++)
+		json_object_set_new(o, cluster_stats_exit_cause_name((enum cluster_exit_cause)c), counter(exits[c]));
+	return o;
+}
+
 static json_t *workers_json(const struct api_env *env)
 {
 	json_t *list = json_array();
@@ -18,10 +30,10 @@ static json_t *workers_json(const struct api_env *env)
 		cluster_stats_worker(env->stats, slot, &w);
 		if (!w.started)		/* the other half of the slots waits for a reload */
 			continue;
-		json_array_append_new(list, json_pack("{s:i, s:o, s:o, s:o}", "pid", (int)w.pid,
+		json_array_append_new(list, json_pack("{s:i, s:o, s:o, s:o, s:o}", "pid", (int)w.pid,
 						      "connections", counter(w.current),
 						      "accepted", counter(w.counters[CS_CONN_TOTAL]),
-						      "restarts", counter(w.restarts)));
+						      "restarts", counter(w.restarts), "exits", exits_json(env, slot)));
 	}
 	return list;
 }
