@@ -102,6 +102,41 @@ static json_t *ticket_keys_json(const struct api_env *env, const uint64_t *c)
 			 "not_found", counter(c[CS_TICKET_KEY_NOT_FOUND]));
 }
 
+void api_lock_recoveries(const struct api_env *env, struct api_lock_recoveries out[API_LOCK_STRUCTURES])
+{
+	struct session_cache_stats st = { 0 };
+
+	if (env->session_cache != NULL)
+		session_cache_stats(env->session_cache, &st);
+	out[0] = (struct api_lock_recoveries){ "connection_limit", cluster_stats_lock_recoveries(env->stats) };
+	out[1] = (struct api_lock_recoveries){ "session_cache", st.recoveries };
+	out[2] = (struct api_lock_recoveries){ "connection_list",
+					       env->conn_table ? conn_table_recoveries(env->conn_table) : 0 };
+}
+
+/* lock_recoveries_json: {"<structure>": n} for every structure. */
+static json_t *lock_recoveries_json(const struct api_env *env)
+{
+	struct api_lock_recoveries r[API_LOCK_STRUCTURES];
+	json_t *o = json_object();
+
+	api_lock_recoveries(env, r);
+	for (int i = 0; o != NULL && i < API_LOCK_STRUCTURES; i++)
+		json_object_set_new(o, r[i].structure, counter(r[i].count));
+	return o;
+}
+
+/* with_lock_recoveries: <stats> with lock_recoveries added (beyond the
+ * SPEC's fields). */
+static json_t *with_lock_recoveries(const struct api_env *env, json_t *stats)
+{
+	if (stats != NULL && json_object_set_new(stats, "lock_recoveries", lock_recoveries_json(env)) < 0) {
+		json_decref(stats);
+		return NULL;
+	}
+	return stats;
+}
+
 json_t *api_stats_json(const struct api_env *env)
 {
 	struct cluster_figures t;
@@ -109,7 +144,7 @@ json_t *api_stats_json(const struct api_env *env)
 	double uptime = (double)time(NULL) - env->started_at;
 
 	cluster_stats_totals(env->stats, &t);
-	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:{s:o, s:o}, s:o}",
+	return with_lock_recoveries(env, json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:{s:o, s:o}, s:o}",
 			 "uptime_s", (json_int_t)(uptime < 0 ? 0 : uptime),
 			 "workers", workers_json(env),
 			 "connections", "current", counter(t.current), "total", counter(c[CS_CONN_TOTAL]),
@@ -121,7 +156,7 @@ json_t *api_stats_json(const struct api_env *env)
 			 "ticket_keys", ticket_keys_json(env, c),
 			 "renegotiations", "accepted", counter(c[CS_RENEG_ACCEPTED]),
 			 "refused", counter(c[CS_RENEG_REFUSED]),
-			 "backend", backend_json(c));
+			 "backend", backend_json(c)));
 }
 
 void api_stats_get(const struct api_env *env, const struct api_request *req, struct api_reply *reply)

@@ -139,6 +139,8 @@ function assertMatchesStats(m, s, maxConnections) {
     expect[`tlsd_worker_restarts_total{slot="${i + 1}"}`] = w.restarts;
     for (const [cause, n] of Object.entries(w.exits)) expect[`tlsd_worker_exits_total{slot="${i + 1}",cause="${cause}"}`] = n;
   });
+  assert.deepEqual(Object.keys(s.lock_recoveries), ['connection_limit', 'session_cache', 'connection_list']);
+  for (const [k, n] of Object.entries(s.lock_recoveries)) expect[`tlsd_lock_recoveries_total{structure="${k}"}`] = n;
   for (const [r, n] of Object.entries(s.handshakes.failures)) expect[`tlsd_handshake_failures_total{reason="${r}"}`] = n;
   expect['tlsd_handshake_duration_seconds_count{kind="full"}'] = s.handshakes.full;
   expect['tlsd_handshake_duration_seconds_count{kind="resumed"}'] = s.handshakes.resumed;
