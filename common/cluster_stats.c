@@ -40,6 +40,13 @@ static const char *const failure_names[CS_FAILURES] = {
 	[CS_FAIL_OTHER] = "other",
 };
 
+static const char *const exit_cause_names[CS_EXIT_CAUSES] = {
+	[CS_EXIT_SIGNAL] = "signal",
+	[CS_EXIT_STATUS] = "exit",
+	[CS_EXIT_CONFIG] = "config",
+	[CS_EXIT_CLEAN] = "clean",
+};
+
 struct cs_slot {
 	int64_t pid;
 	uint64_t restarts;
@@ -53,6 +60,7 @@ struct cs_slot {
 	uint64_t heartbeat_ms;
 	uint64_t backend_ok_ms, backend_failed_ms;
 	int64_t backend_failed_errno;
+	uint64_t exits[CS_EXIT_CAUSES];	/* the master's */
 } __attribute__((aligned(64)));
 
 struct cluster_stats {
@@ -214,6 +222,28 @@ void cluster_stats_worker_exited(struct cluster_stats *cs, int slot)
 
 	__atomic_store_n(&s->pid, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->current, 0, __ATOMIC_RELAXED);
+}
+
+void cluster_stats_count_exit(struct cluster_stats *cs, int slot, enum cluster_exit_cause cause)
+{
+	if ((unsigned)cause < CS_EXIT_CAUSES)
+		cs_bump(&cs->slots[slot].exits[cause], 1);
+}
+
+const char *cluster_stats_exit_cause_name(enum cluster_exit_cause cause)
+{
+	return (unsigned)cause < CS_EXIT_CAUSES ? exit_cause_names[cause] : "unknown";
+}
+
+void cluster_stats_exits(const struct cluster_stats *cs, int slot, uint64_t out[CS_EXIT_CAUSES])
+{
+	int first = slot < 0 ? 0 : slot, end = slot < 0 ? cs->workers : slot + 1;
+
+	for (int c = 0; c < CS_EXIT_CAUSES; c++) {
+		out[c] = 0;
+		for (int i = first; i < end; i++)
+			out[c] += cs_load(&cs->slots[i].exits[c]);
+	}
 }
 
 void cluster_stats_set_max_connections(struct cluster_stats *cs, long max_connections)

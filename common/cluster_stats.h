@@ -89,6 +89,19 @@ enum cluster_backend_failure {
  * (full, resumed) and completed connects to the backend. */
 enum cluster_hs_kind { CS_KIND_FULL, CS_KIND_RESUMED, CS_KIND_BACKEND_CONNECT, CS_KINDS };
 
+/* Why a worker the master meant to run ended (/metrics
+ * tlsd_worker_exits_total{slot,cause}, /v1/stats workers[].exits); a
+ * fixed set, in this order. The master writes these, from the status it
+ * reaps. */
+enum cluster_exit_cause {
+	CS_EXIT_SIGNAL,		/* "signal": killed by a signal (crash, OOM killer, kill) */
+	CS_EXIT_STATUS,		/* "exit": exited with a nonzero status */
+	CS_EXIT_CONFIG,		/* "config": exited on its configuration (not restarted) */
+	CS_EXIT_CLEAN,		/* "clean": exited with status 0 without being asked to */
+	CS_EXIT_CAUSES
+};
+
+
 /* The histogram's finite upper bounds (cluster_stats_bucket_bound_us);
  * one more bucket counts what is over the last one. */
 #define CS_DURATION_BUCKETS 11
@@ -191,6 +204,9 @@ void cluster_stats_worker_started(struct cluster_stats *cs, int slot, pid_t pid)
  * connections went with it. Call only once it cannot run any more. */
 void cluster_stats_worker_exited(struct cluster_stats *cs, int slot);
 
+/* cluster_stats_count_exit: <slot>'s worker ended for <cause>. */
+void cluster_stats_count_exit(struct cluster_stats *cs, int slot, enum cluster_exit_cause cause);
+
 /* cluster_stats_set_max_connections: a new limit (>= 0, 0: none) for every
  * connection admitted from now on; open ones are not closed. */
 void cluster_stats_set_max_connections(struct cluster_stats *cs, long max_connections);
@@ -203,6 +219,13 @@ uint64_t cluster_stats_monotonic_ms(void);
 
 /* cluster_stats_failure_name: <reason>'s name ("timeout", ...). */
 const char *cluster_stats_failure_name(enum cluster_failure reason);
+
+/* cluster_stats_exit_cause_name: <cause>'s name ("signal", ...). */
+const char *cluster_stats_exit_cause_name(enum cluster_exit_cause cause);
+
+/* cluster_stats_exits: <slot>'s exits by cause into <out>; <slot> -1:
+ * every slot summed. */
+void cluster_stats_exits(const struct cluster_stats *cs, int slot, uint64_t out[CS_EXIT_CAUSES]);
 
 /* cluster_stats_bucket_bound_us: the upper bound of duration bucket <i>
  * (0 .. CS_DURATION_BUCKETS - 1), in microseconds. */

@@ -24,6 +24,7 @@
 #include <gnutls/gnutls.h>
 
 #include "common/addr.h"
+#include "common/file_read.h"
 #include "common/log.h"
 #include "common/reneg_limit.h"
 #include "common/ticket_ring.h"
@@ -1679,4 +1680,75 @@ json_t *config_to_json(const struct tlsd_config *cfg)
 	if (!ok)
 		json_decref(o);
 	return ok ? o : NULL;
+}
+
+/* ---- a first look at logFormat and logLevel ---- */
+
+/* peek_enum: <obj>.<key>, when it is a string in <names>, as its index. */
+static void peek_enum(json_t *obj, const char *key, const char *const *names, int *out)
+{
+	const char *text = json_string_value(json_object_get(obj, key));
+
+	for (int i = 0; text != NULL && names[i] != NULL; i++)
+		if (strcmp(names[i], text) == 0)
+			*out = i;
+}
+
+/* scan_enum: the same from the raw text of a file that is not valid JSON:
+ * the first "<key>" followed by ':' and one of <names> in quotes. */
+static void scan_enum(const char *text, const char *key, const char *const *names, int *out)
+{
+	char quoted[64];
+	const char *p;
+	size_t n;
+
+	snprintf(quoted, sizeof(quoted), "\"%s\"", key);
+	p = strstr(text, quoted);
+	if (p == NULL)
+		return;
+	p += strlen(quoted);
+	p += strspn(p, " \t\r\n");
+	if (*p++ != ':')
+		return;
+	p += strspn(p, " \t\r\n");
+	for (int i = 0; names[i] != NULL; i++) {
+		n = strlen(names[i]);
+		if (p[0] == '"' && strncmp(p + 1, names[i], n) == 0 && p[n + 1] == '"')
+			*out = i;
+	}
+}
+
+static void peek_file(const char *path, int *format, int *level)
+{
+	struct tlsd_error ignored = { "" };
+	char *text = NULL;
+	size_t len = 0;
+	json_t *root;
+
+	if (path == NULL || file_read(path, 0, &text, &len, &ignored) < 0)
+		return;
+	root = json_loadb(text, len, 0, NULL);
+	if (json_is_object(root)) {
+		peek_enum(root, "logFormat", log_format_names, format);
+		peek_enum(root, "logLevel", log_level_names, level);
+	} else {
+		scan_enum(text, "logFormat", log_format_names, format);
+		scan_enum(text, "logLevel", log_level_names, level);
+	}
+	json_decref(root);
+	file_read_free(text, len);
+}
+
+void config_peek_logging(const char *path, json_t *overrides, enum tlsd_log_format *format,
+			 enum tlsd_log_level *level)
+{
+	int f = TLSD_LOG_TEXT, l = TLSD_LOG_INFO;
+
+	peek_file(path, &f, &l);
+	if (json_is_object(overrides)) {
+		peek_enum(overrides, "logFormat", log_format_names, &f);
+		peek_enum(overrides, "logLevel", log_level_names, &l);
+	}
+	*format = (enum tlsd_log_format)f;
+	*level = (enum tlsd_log_level)l;
 }

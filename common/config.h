@@ -187,6 +187,17 @@ int config_parse_json(struct tlsd_config *cfg, json_t *root, const char *base_di
 int config_load(struct tlsd_config *cfg, const char *path, json_t *overrides,
 		struct tlsd_error *err) TLSD_MUST_CHECK;
 
+/* config_peek_logging: the logFormat and logLevel a start should log with
+ * while it loads the config (errors included), before config_load has
+ * said whether the config is valid: <overrides>' (the command line's)
+ * values, else the file <path>'s, else text and info. The file gets a
+ * light look only: parsed as JSON when it is valid, else searched for
+ * "logFormat": "json" and the like, so a syntax error elsewhere is still
+ * reported in the format the file asks for. A value that is not one of
+ * the names is ignored here (config_load reports it). Never fails. */
+void config_peek_logging(const char *path, json_t *overrides, enum tlsd_log_format *format,
+			 enum tlsd_log_level *level);
+
 /* config_to_json: the effective config as a new JSON object (for --check):
  * every config key, in SPEC order, with its value after defaults (paths
  * absolute, minVersion/maxVersion as secureProtocol implies; null = not set,

@@ -35,6 +35,7 @@ struct conn_table {
 	uint32_t per_worker;
 	uint32_t pad_;
 	uint64_t region_size, map_size;
+	uint64_t recoveries;	/* the master's: records a dead worker left half-written */
 };
 
 static size_t align64(size_t n)
@@ -181,7 +182,7 @@ void conn_table_close(struct conn_table *t, int worker, uint32_t i)
 void conn_table_worker_exited(struct conn_table *t, int worker)
 {
 	struct ct_region *r = region(t, worker);
-	uint64_t used = ld(&r->used);
+	uint64_t used = ld(&r->used), repaired = 0;
 
 	/* Readers walk only below "used": zero it first. */
 	st(&r->used, 0);
@@ -190,7 +191,13 @@ void conn_table_worker_exited(struct conn_table *t, int worker)
 	/* Slots below "used", and the one conn_table_open was filling, may
 	 * have been written; the rest were left even by the last reset. */
 	for (uint64_t i = 0; i <= used && i < t->per_worker; i++)
-		seqlock_writer_gone(&slot(t, worker, (uint32_t)i)->seq);
+		repaired += seqlock_writer_gone(&slot(t, worker, (uint32_t)i)->seq);
+	st(&t->recoveries, ld(&t->recoveries) + repaired);
+}
+
+uint64_t conn_table_recoveries(const struct conn_table *t)
+{
+	return ld(&t->recoveries);
 }
 
 void conn_table_each(const struct conn_table *t, int worker,

@@ -88,6 +88,10 @@ void conn_table_close(struct conn_table *t, int worker, uint32_t i);
  * as new. Call only once the worker cannot run any more (reaped). */
 void conn_table_worker_exited(struct conn_table *t, int worker);
 
+/* conn_table_recoveries: how many records conn_table_worker_exited found
+ * half-written by a worker that died inside the write, and repaired. */
+uint64_t conn_table_recoveries(const struct conn_table *t);
+
 /* conn_table_each: call <fn> with a whole copy of every open connection
  * of <worker> and its byte counts. */
 void conn_table_each(const struct conn_table *t, int worker,

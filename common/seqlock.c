@@ -31,12 +31,14 @@ void seqlock_write(uint64_t *seq, void *dst, const void *src, size_t len)
 	__atomic_store_n(seq, v + 2, __ATOMIC_RELEASE);
 }
 
-void seqlock_writer_gone(uint64_t *seq)
+bool seqlock_writer_gone(uint64_t *seq)
 {
 	uint64_t v = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
 
-	if (v & 1)
-		__atomic_store_n(seq, v + 1, __ATOMIC_RELEASE);
+	if ((v & 1) == 0)
+		return false;
+	__atomic_store_n(seq, v + 1, __ATOMIC_RELEASE);
+	return true;
 }
 
 bool seqlock_read(const uint64_t *seq, void *dst, const void *src, size_t len)

@@ -30,8 +30,9 @@ bool seqlock_read(const uint64_t *seq, void *dst, const void *src, size_t len);
 /* seqlock_writer_gone: the writer of <seq> can no longer run (its process
  * was reaped): a write it died inside left the counter odd, which would
  * fail every read, and make every later write leave it odd too. Makes it
- * even, one step forward, so a reader that began before still retries. */
-void seqlock_writer_gone(uint64_t *seq);
+ * even, one step forward, so a reader that began before still retries.
+ * Returns true when it did (a write had been cut short). */
+bool seqlock_writer_gone(uint64_t *seq);
 
 /* seqlock_store_words / seqlock_load_words: relaxed atomic word copies,
  * for data a caller fences itself. */

@@ -1,6 +1,7 @@
 /* api_metrics.c - the /metrics text, written with stdio into a buffer that
  * grows as needed (open_memstream): no size limit, no truncation. */
 #include "ctl/api_metrics.h"
+#include "ctl/api_stats.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -409,6 +410,42 @@ static int write_workers(FILE *out, const struct api_env *env)
 	return TLSD_OK;
 }
 
+/* write_lock_recoveries: tlsd_lock_recoveries_total{structure}: each
+ * shared structure a dead worker could leave locked or half-written, and
+ * how often that was recovered (api_lock_recoveries). */
+static void write_lock_recoveries(FILE *out, const struct api_env *env)
+{
+	struct api_lock_recoveries r[API_LOCK_STRUCTURES];
+	const char *name = "tlsd_lock_recoveries_total";
+
+	api_lock_recoveries(env, r);
+	family(out, name, "counter",
+	       "Shared-memory locks or records a dead worker left held or half-written, recovered, by structure.");
+	for (int i = 0; i < API_LOCK_STRUCTURES; i++)
+		fprintf(out, "%s{structure=\"%s\"} %" PRIu64 "\n", name, r[i].structure, r[i].count);
+}
+
+/* write_worker_exits: tlsd_worker_exits_total{slot,cause}, every cause
+ * of every slot that ran, zeros included. */
+static void write_worker_exits(FILE *out, const struct api_env *env)
+{
+	const char *name = "tlsd_worker_exits_total";
+	struct cluster_figures w;
+	uint64_t exits[CS_EXIT_CAUSES];
+
+	family(out, name, "counter",
+	       "Times the worker ended while meant to run, by cause (signal, exit, config, clean).");
+	for (int slot = 0; slot < cluster_stats_workers(env->stats); slot++) {
+		cluster_stats_worker(env->stats, slot, &w);
+		if (!w.started)
+			continue;
+		cluster_stats_exits(env->stats, slot, exits);
+		for (int c = 0; c < CS_EXIT_CAUSES; c++)
+			fprintf(out, "%s{slot=\"%d\",cause=\"%s\"} %" PRIu64 "\n", name, slot + 1,
+				cluster_stats_exit_cause_name((enum cluster_exit_cause)c), exits[c]);
+	}
+}
+
 char *api_metrics_text(const struct api_env *env)
 {
 	struct cluster_figures t;
@@ -430,6 +467,8 @@ char *api_metrics_text(const struct api_env *env)
 	write_session_cache(out, env);
 	write_contexts(out, env);
 	rc = write_workers(out, env);
+	write_worker_exits(out, env);
+	write_lock_recoveries(out, env);
 	if (ferror(out))
 		rc = TLSD_ERR_INTERNAL;
 	if (fclose(out) != 0)

@@ -9,6 +9,18 @@ static json_t *counter(uint64_t value)
 	return json_integer((json_int_t)value);
 }
 
+/* exits_json: {"<cause>": n} of <slot>, every cause, zeros included. */
+static json_t *exits_json(const struct api_env *env, int slot)
+{
+	uint64_t exits[CS_EXIT_CAUSES];
+	json_t *o = json_object();
+
+	cluster_stats_exits(env->stats, slot, exits);
+	for (int c = 0; o != NULL && c < CS_EXIT_CAUSES; c++)
+		json_object_set_new(o, cluster_stats_exit_cause_name((enum cluster_exit_cause)c), counter(exits[c]));
+	return o;
+}
+
 static json_t *workers_json(const struct api_env *env)
 {
 	json_t *list = json_array();
@@ -18,10 +30,10 @@ static json_t *workers_json(const struct api_env *env)
 		cluster_stats_worker(env->stats, slot, &w);
 		if (!w.started)		/* the other half of the slots waits for a reload */
 			continue;
-		json_array_append_new(list, json_pack("{s:i, s:o, s:o, s:o}", "pid", (int)w.pid,
+		json_array_append_new(list, json_pack("{s:i, s:o, s:o, s:o, s:o}", "pid", (int)w.pid,
 						      "connections", counter(w.current),
 						      "accepted", counter(w.counters[CS_CONN_TOTAL]),
-						      "restarts", counter(w.restarts)));
+						      "restarts", counter(w.restarts), "exits", exits_json(env, slot)));
 	}
 	return list;
 }
@@ -144,6 +156,41 @@ static json_t *contexts_json(const struct api_env *env)
 	return list;
 }
 
+void api_lock_recoveries(const struct api_env *env, struct api_lock_recoveries out[API_LOCK_STRUCTURES])
+{
+	struct session_cache_stats st = { 0 };
+
+	if (env->session_cache != NULL)
+		session_cache_stats(env->session_cache, &st);
+	out[0] = (struct api_lock_recoveries){ "connection_limit", cluster_stats_lock_recoveries(env->stats) };
+	out[1] = (struct api_lock_recoveries){ "session_cache", st.recoveries };
+	out[2] = (struct api_lock_recoveries){ "connection_list",
+					       env->conn_table ? conn_table_recoveries(env->conn_table) : 0 };
+}
+
+/* lock_recoveries_json: {"<structure>": n} for every structure. */
+static json_t *lock_recoveries_json(const struct api_env *env)
+{
+	struct api_lock_recoveries r[API_LOCK_STRUCTURES];
+	json_t *o = json_object();
+
+	api_lock_recoveries(env, r);
+	for (int i = 0; o != NULL && i < API_LOCK_STRUCTURES; i++)
+		json_object_set_new(o, r[i].structure, counter(r[i].count));
+	return o;
+}
+
+/* with_lock_recoveries: <stats> with lock_recoveries added (beyond the
+ * SPEC's fields). */
+static json_t *with_lock_recoveries(const struct api_env *env, json_t *stats)
+{
+	if (stats != NULL && json_object_set_new(stats, "lock_recoveries", lock_recoveries_json(env)) < 0) {
+		json_decref(stats);
+		return NULL;
+	}
+	return stats;
+}
+
 json_t *api_stats_json(const struct api_env *env)
 {
 	struct cluster_figures t;
@@ -151,7 +198,7 @@ json_t *api_stats_json(const struct api_env *env)
 	double uptime = (double)time(NULL) - env->started_at;
 
 	cluster_stats_totals(env->stats, &t);
-	return json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:o}",
+	return with_lock_recoveries(env, json_pack("{s:I, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:{s:o, s:o}, s:o, s:o}",
 			 "uptime_s", (json_int_t)(uptime < 0 ? 0 : uptime),
 			 "workers", workers_json(env),
 			 "connections", "current", counter(t.current), "total", counter(c[CS_CONN_TOTAL]),
@@ -164,7 +211,7 @@ json_t *api_stats_json(const struct api_env *env)
 			 "renegotiations", "accepted", counter(c[CS_RENEG_ACCEPTED]),
 			 "refused", counter(c[CS_RENEG_REFUSED]),
 			 "backend", backend_json(env, c),
-			 "contexts", contexts_json(env));
+			 "contexts", contexts_json(env)));
 }
 
 void api_stats_get(const struct api_env *env, const struct api_request *req, struct api_reply *reply)

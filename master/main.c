@@ -129,9 +129,16 @@ static int create_shared_state(struct master *m, struct tlsd_error *err)
 	return TLSD_OK;
 }
 
-/* prepare: every step that can fail on the user's input, before binding. */
+/* prepare: every step that can fail on the user's input, before binding.
+ * What the config is loaded with logs in the format the config asks for
+ * (config_peek_logging), so its errors do too. */
 static int prepare(struct master *m, struct tlsd_error *err)
 {
+	enum tlsd_log_format format;
+	enum tlsd_log_level level;
+
+	config_peek_logging(m->args.config_path, m->args.overrides, &format, &level);
+	log_setup(format, level);
 	GUARD(generation_build(&m->args, &m->gen, err));
 	log_setup(m->gen->cfg.log_format, m->gen->cfg.log_level);
 	return create_shared_state(m, err);

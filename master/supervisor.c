@@ -213,6 +213,24 @@ static void log_death(const struct slot *slot, int status)
 		log_info("worker %d (slot %d) exited", (int)slot->pid, slot->number);
 }
 
+/* count_exit: why <slot>'s worker ended, from its <status>; not counted:
+ * a drained worker of an older generation that exited as asked, and every
+ * exit once tlsd stops (the master asked for those). */
+static void count_exit(const struct slot *slot, int status)
+{
+	enum cluster_exit_cause cause = CS_EXIT_CLEAN;
+
+	if (WIFSIGNALED(status))
+		cause = CS_EXIT_SIGNAL;
+	else if (WEXITSTATUS(status) == WORKER_EXIT_CONFIG)
+		cause = CS_EXIT_CONFIG;
+	else if (WEXITSTATUS(status) != 0)
+		cause = CS_EXIT_STATUS;
+	if (slot->sup->stopping || (slot->retired && cause == CS_EXIT_CLEAN))
+		return;
+	cluster_stats_count_exit(slot->sup->setup->stats, slot->number - 1, cause);
+}
+
 /* schedule_respawn: <slot>'s worker died: at once after a stable run,
  * with backoff otherwise. */
 static void schedule_respawn(struct slot *slot)
@@ -352,6 +370,7 @@ static void on_child(struct ev_loop *loop, ev_child *w, int revents)
 	if (slot == NULL)
 		return;
 	log_death(slot, w->rstatus);
+	count_exit(slot, w->rstatus);
 	release_dead_worker(sup, slot);
 	if (sup->stopping) {
 		if (sup->alive == 0)

@@ -60,100 +60,208 @@ static void write_line(int fd, const char *text)
 	free(line);
 }
 
-static void write_json(const struct access_log *log, json_t *obj)
-{
-	char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+/* One field of a line, the same key in both formats. */
+enum field_type {
+	FIELD_TEXT,		/* always a string */
+	FIELD_OPTIONAL,		/* NULL or "": null in JSON, - in text */
+	FIELD_BOOL,
+	FIELD_INT,
+};
 
+struct field {
+	const char *key;
+	enum field_type type;
+	const char *text;	/* FIELD_TEXT, FIELD_OPTIONAL */
+	long long num;		/* FIELD_BOOL, FIELD_INT */
+};
+
+#define TEXT(k, v) { .key = (k), .type = FIELD_TEXT, .text = (v) }
+#define OPTIONAL(k, v) { .key = (k), .type = FIELD_OPTIONAL, .text = (v) }
+#define BOOL(k, v) { .key = (k), .type = FIELD_BOOL, .num = (v) }
+#define INT(k, v) { .key = (k), .type = FIELD_INT, .num = (long long)(v) }
+#define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* needs_quotes: whether <v> would not read back as itself bare. */
+static bool needs_quotes(const char *v)
+{
+	if (v[0] == '\0' || strcmp(v, "-") == 0)
+		return true;
+	for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '=' || *p == '\\')
+			return true;
+	return false;
+}
+
+/* escape_byte: <c> as it stands inside quotes, into <out> (5 bytes). */
+static void escape_byte(unsigned char c, char out[5])
+{
+	static const char named[][2] = { { '"', '"' }, { '\\', '\\' }, { '\n', 'n' }, { '\r', 'r' }, { '\t', 't' } };
+
+	for (size_t i = 0; i < N_FIELDS(named); i++)
+		if (c == (unsigned char)named[i][0]) {
+			snprintf(out, 5, "\\%c", named[i][1]);
+			return;
+		}
+	if (c < ' ' || c >= 0x7f)
+		snprintf(out, 5, "\\x%02x", c);
+	else
+		snprintf(out, 5, "%c", c);
+}
+
+size_t access_log_logfmt_value(char *buf, size_t len, size_t size, const char *value)
+{
+	char piece[5];
+	size_t n;
+
+	if (value == NULL || !needs_quotes(value)) {
+		n = (size_t)snprintf(buf + len, size - len, "%s", value ? value : "-");
+		return len + n < size ? len + n : size - 1;
+	}
+	/* Room is kept for the closing quote and the NUL. */
+	if (len + 3 > size)
+		return len;
+	buf[len++] = '"';
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+		escape_byte(*p, piece);
+		n = strlen(piece);
+		if (len + n + 2 > size)
+			break;
+		memcpy(buf + len, piece, n);
+		len += n;
+	}
+	buf[len++] = '"';
+	buf[len] = '\0';
+	return len;
+}
+
+static const char *present(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* write_text: the fields as one logfmt line. */
+static void write_text(const struct access_log *log, const struct field *f, size_t n)
+{
+	char line[4096];
+	size_t len = 0;
+
+	line[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s=", i ? " " : "", f[i].key);
+		if (len >= sizeof(line))
+			return;
+		if (f[i].type == FIELD_BOOL)
+			len = access_log_logfmt_value(line, len, sizeof(line), f[i].num ? "true" : "false");
+		else if (f[i].type == FIELD_INT)
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "%lld", f[i].num);
+		else if (f[i].type == FIELD_OPTIONAL)
+			len = access_log_logfmt_value(line, len, sizeof(line), present(f[i].text));
+		else
+			len = access_log_logfmt_value(line, len, sizeof(line), f[i].text ? f[i].text : "");
+		if (len >= sizeof(line))
+			return;
+	}
+	write_line(log->fd, line);
+}
+
+/* json_text: <s> as a JSON string; bytes that are not UTF-8 (jansson
+ * refuses them) are given as the text format's escapes. */
+static json_t *json_text(const char *s)
+{
+	char escaped[1024];
+	json_t *v = json_string(s);
+	size_t len;
+
+	if (v != NULL)
+		return v;
+	/* Such a value is always quoted: the quotes are left out. */
+	len = access_log_logfmt_value(escaped, 0, sizeof(escaped), s);
+	if (len >= 2)
+		escaped[len - 1] = '\0';
+	return json_string(len >= 2 ? escaped + 1 : "");
+}
+
+static json_t *json_value(const struct field *f)
+{
+	switch (f->type) {
+	case FIELD_BOOL:
+		return json_boolean(f->num);
+	case FIELD_INT:
+		return json_integer((json_int_t)f->num);
+	case FIELD_OPTIONAL:
+		return present(f->text) ? json_text(f->text) : json_null();
+	case FIELD_TEXT:
+		break;
+	}
+	return json_text(f->text ? f->text : "");
+}
+
+static void write_json(const struct access_log *log, const struct field *f, size_t n)
+{
+	json_t *obj = json_object();
+	char *text = NULL;
+
+	for (size_t i = 0; obj != NULL && i < n; i++)
+		if (json_object_set_new(obj, f[i].key, json_value(&f[i])) < 0) {
+			json_decref(obj);
+			obj = NULL;
+		}
+	if (obj != NULL)
+		text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (text != NULL)
 		write_line(log->fd, text);
 	free(text);
 	json_decref(obj);
 }
 
-static const char *dash(const char *s)
+static void write_fields(const struct access_log *log, const struct field *f, size_t n)
 {
-	return s && *s ? s : "-";
+	if (log->format == TLSD_LOG_JSON)
+		write_json(log, f, n);
+	else
+		write_text(log, f, n);
 }
 
-static json_t *json_or_null(const char *s)
+/* The id GET /v1/connections shows: "<worker pid>.<n>". */
+static void format_id(const struct access_log *log, uint64_t id, char *out, size_t size)
 {
-	return s && *s ? json_string(s) : json_null();
-}
-
-static void close_json(const struct access_log *log, const char *time, const struct access_close *e)
-{
-	const struct tls_info *t = e->tls;
-
-	write_json(log, json_pack("{s:s, s:s, s:i, s:s, s:o, s:o, s:s, s:s, s:b, s:b, s:o, s:I, s:I, s:I, s:s}",
-				  "time", time, "event", "close", "worker", log->worker, "client", e->client,
-				  "servername", json_or_null(t->servername), "alpn", json_or_null(t->alpn),
-				  "protocol", t->protocol, "cipher", t->cipher, "resumed", t->resumed,
-				  "authorized", t->authorized, "authorizationError",
-				  json_or_null(t->authorization_error), "bytesIn", (json_int_t)e->bytes_in,
-				  "bytesOut", (json_int_t)e->bytes_out, "durationMs", (json_int_t)e->duration_ms,
-				  "closeReason", e->reason));
-}
-
-static void close_text(const struct access_log *log, const char *time, const struct access_close *e)
-{
-	const struct tls_info *t = e->tls;
-	char line[2048];
-
-	snprintf(line, sizeof(line),
-		 "%s close worker=%d client=%s servername=%s alpn=%s protocol=%s cipher=%s resumed=%s "
-		 "authorized=%s authorizationError=%s bytesIn=%llu bytesOut=%llu durationMs=%ld closeReason=%s",
-		 time, log->worker, e->client, dash(t->servername), dash(t->alpn), t->protocol, t->cipher,
-		 t->resumed ? "true" : "false", t->authorized ? "true" : "false",
-		 dash(t->authorization_error), (unsigned long long)e->bytes_in,
-		 (unsigned long long)e->bytes_out, e->duration_ms, e->reason);
-	write_line(log->fd, line);
+	snprintf(out, size, "%d.%llu", log->worker, (unsigned long long)id);
 }
 
 void access_log_close(const struct access_log *log, const struct access_close *e)
 {
-	char time[32];
+	const struct tls_info *t = e->tls;
+	char time[32], id[48];
+	/* The fields point at <time> and <id>, filled in below. */
+	const struct field f[] = {
+		TEXT("time", time), TEXT("event", "close"), TEXT("id", id), INT("worker", log->worker),
+		TEXT("client", e->client), OPTIONAL("servername", t->servername), OPTIONAL("alpn", t->alpn),
+		TEXT("protocol", t->protocol), TEXT("cipher", t->cipher), BOOL("resumed", t->resumed),
+		BOOL("authorized", t->authorized), OPTIONAL("authorizationError", t->authorization_error),
+		INT("bytesIn", e->bytes_in), INT("bytesOut", e->bytes_out), INT("durationMs", e->duration_ms),
+		TEXT("closeReason", e->reason),
+	};
 
 	if (log->fd < 0)
 		return;
 	log_timestamp(time, sizeof(time));
-	if (log->format == TLSD_LOG_JSON)
-		close_json(log, time, e);
-	else
-		close_text(log, time, e);
-}
-
-static void client_error_json(const struct access_log *log, const char *time,
-			      const struct access_client_error *e)
-{
-	write_json(log, json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:I, s:s}", "time", time, "event",
-				  "clientError", "worker", log->worker, "client", e->client, "error", e->error,
-				  "alert", json_or_null(e->alert), "authorizationError",
-				  json_or_null(e->authorization_error), "durationMs",
-				  (json_int_t)e->duration_ms, "closeReason", e->reason));
-}
-
-static void client_error_text(const struct access_log *log, const char *time,
-			      const struct access_client_error *e)
-{
-	char line[2048];
-
-	snprintf(line, sizeof(line),
-		 "%s clientError worker=%d client=%s error=\"%s\" alert=%s authorizationError=%s durationMs=%ld "
-		 "closeReason=%s",
-		 time, log->worker, e->client, e->error, dash(e->alert), dash(e->authorization_error),
-		 e->duration_ms, e->reason);
-	write_line(log->fd, line);
+	format_id(log, e->id, id, sizeof(id));
+	write_fields(log, f, N_FIELDS(f));
 }
 
 void access_log_client_error(const struct access_log *log, const struct access_client_error *e)
 {
-	char time[32];
+	char time[32], id[48];
+	const struct field f[] = {
+		TEXT("time", time), TEXT("event", "clientError"), TEXT("id", id), INT("worker", log->worker),
+		TEXT("client", e->client), TEXT("error", e->error), OPTIONAL("alert", e->alert),
+		OPTIONAL("authorizationError", e->authorization_error), INT("durationMs", e->duration_ms),
+		TEXT("closeReason", e->reason),
+	};
 
 	if (log->fd < 0)
 		return;
 	log_timestamp(time, sizeof(time));
-	if (log->format == TLSD_LOG_JSON)
-		client_error_json(log, time, e);
-	else
-		client_error_text(log, time, e);
+	format_id(log, e->id, id, sizeof(id));
+	write_fields(log, f, N_FIELDS(f));
 }

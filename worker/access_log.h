@@ -5,12 +5,20 @@
  * by all workers) with a single write(2) each, so lines from different
  * workers never interleave.
  *
- * JSON close line: {"time","event":"close","worker","client","servername",
- * "alpn","protocol","cipher","resumed","authorized","authorizationError",
- * "bytesIn","bytesOut","durationMs","closeReason"}; clientError line:
- * {"time","event":"clientError","worker","client","error","alert",
- * "authorizationError","durationMs","closeReason"}. Text lines carry the
- * same fields as key=value after the time and the event name.
+ * Both formats carry the same fields under the same keys, in this order.
+ * close: time, event ("close"), id, worker, client, servername, alpn,
+ * protocol, cipher, resumed, authorized, authorizationError, bytesIn,
+ * bytesOut, durationMs, closeReason. clientError: time, event
+ * ("clientError"), id, worker, client, error, alert, authorizationError,
+ * durationMs, closeReason. id is the connection's id in GET /v1/connections
+ * ("<worker pid>.<n>").
+ *
+ * JSON: one object per line; an absent value is null. Text: logfmt,
+ * key=value separated by one space; an absent value is "-"; a value that is
+ * empty, is "-", or holds a space, '"', '=', '\', a control byte or a byte
+ * over 0x7e is written in double quotes with \" \\ \n \r \t and \xHH
+ * escapes (access_log_logfmt_value), so no value can end the line or
+ * forge a field.
  */
 #ifndef TLSD_WORKER_ACCESS_LOG_H
 #define TLSD_WORKER_ACCESS_LOG_H
@@ -29,6 +37,7 @@ struct access_log {
 };
 
 struct access_close {
+	uint64_t id;			/* the connection's number in this worker */
 	const char *client;		/* "127.0.0.1:5555" */
 	const struct tls_info *tls;
 	uint64_t bytes_in, bytes_out;	/* cleartext bytes from / to the client */
@@ -37,6 +46,7 @@ struct access_close {
 };
 
 struct access_client_error {
+	uint64_t id;			/* as in access_close */
 	const char *client;
 	const char *error;		/* GnuTLS error text or "handshake timed out ..." */
 	const char *alert;		/* alert name, or NULL */
@@ -55,6 +65,12 @@ int access_log_open(const char *target, int *fd, struct tlsd_error *err) TLSD_MU
  * Nothing to do for stdout or off; a failure is logged and the old file
  * stays in use. */
 void access_log_reopen(const char *target, int fd);
+
+/* access_log_logfmt_value: append <value> as a logfmt value to <buf>,
+ * which holds <len> bytes of <size> (NUL-terminated). <value> NULL is the
+ * absent value "-". A value that does not fit is cut at an escape boundary
+ * and still gets its closing quote. Returns the new length (< size). */
+size_t access_log_logfmt_value(char *buf, size_t len, size_t size, const char *value);
 
 /* access_log_close: write the line for a connection that ends. */
 void access_log_close(const struct access_log *log, const struct access_close *e);

@@ -162,7 +162,7 @@ static void conn_release(struct conn *c)
 static void conn_close(struct conn *c, const char *reason)
 {
 	struct access_close line = {
-		.client = c->client, .tls = &c->info, .bytes_in = c->bytes_in,
+		.id = c->listing.id, .client = c->client, .tls = &c->info, .bytes_in = c->bytes_in,
 		.bytes_out = c->bytes_out, .duration_ms = conn_age_ms(c), .reason = reason,
 	};
 
@@ -177,7 +177,7 @@ static void conn_fail_handshake(struct conn *c, const char *error, const char *a
 				const char *authorization_error, const char *reason)
 {
 	struct access_client_error line = {
-		.client = c->client, .error = error, .alert = alert,
+		.id = c->listing.id, .client = c->client, .error = error, .alert = alert,
 		.authorization_error = authorization_error, .duration_ms = conn_age_ms(c), .reason = reason,
 	};
 

@@ -186,6 +186,11 @@ test(`SIGKILL a random worker every ${KILL_EVERY / 1000} s, ${KILLS} times, unde
     const after = await d.waitWorkers(WORKERS, ms(5000));
     const before = await stats(d);
     assert.equal(before.workers.reduce((n, w) => n + w.restarts, 0), KILLS, 'every kill counted as one restart');
+    assert.equal(before.workers.reduce((n, w) => n + w.exits.signal, 0), KILLS, 'every kill counted as a "signal" exit');
+    assert.equal(before.workers.reduce((n, w) => n + w.exits.exit + w.exits.clean + w.exits.config, 0), 0);
+    // A kill may land inside a record write or while a worker holds a lock:
+    // whatever was recovered is counted, never more than one per kill each.
+    for (const [k, n] of Object.entries(before.lock_recoveries)) assert.ok(n <= KILLS, `${k}: ${n}`);
     for (const kind of Object.keys(KINDS)) {
       let resumed = 0;
       const owners = new Set();

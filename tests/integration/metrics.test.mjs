@@ -142,7 +142,10 @@ function assertMatchesStats(m, s, maxConnections) {
     expect[`tlsd_worker_connections_current{slot="${i + 1}"}`] = w.connections;
     expect[`tlsd_worker_connections_total{slot="${i + 1}"}`] = w.accepted;
     expect[`tlsd_worker_restarts_total{slot="${i + 1}"}`] = w.restarts;
+    for (const [cause, n] of Object.entries(w.exits)) expect[`tlsd_worker_exits_total{slot="${i + 1}",cause="${cause}"}`] = n;
   });
+  assert.deepEqual(Object.keys(s.lock_recoveries), ['connection_limit', 'session_cache', 'connection_list']);
+  for (const [k, n] of Object.entries(s.lock_recoveries)) expect[`tlsd_lock_recoveries_total{structure="${k}"}`] = n;
   for (const [r, n] of Object.entries(s.handshakes.failures)) expect[`tlsd_handshake_failures_total{reason="${r}"}`] = n;
   for (const c of s.contexts) {
     const h = `hostname="${c.hostname}"`;
@@ -238,6 +241,34 @@ test('/metrics: a killed worker shows as a restart of its slot', async (t) => {
   const restarts = [1, 2].map((n) => get(m, `tlsd_worker_restarts_total{slot="${n}"}`));
   assert.deepEqual(restarts.sort(), [0, 1]);
   assert.equal(get(m, 'tlsd_worker_up{slot="1"}') + get(m, 'tlsd_worker_up{slot="2"}'), 2);
+});
+
+test('/metrics: worker exits by cause: a SIGKILL is "signal", an exit nobody asked for is "clean"', async (t) => {
+  const d = await startTlsd({ t, args: ['--demo'], control: true, workers: 2 });
+  const pids = await d.waitWorkers(2);
+  const slotOf = async (pid) => (await d.api('GET', '/v1/stats')).json.workers.findIndex((w) => w.pid === pid) + 1;
+  const killed = await slotOf(pids[0]);
+  const stopped = await slotOf(pids[1]);
+  assert.deepEqual([killed, stopped].sort(), [1, 2]);
+  const m0 = await metrics(d);
+  for (const slot of [1, 2]) {
+    for (const cause of ['signal', 'exit', 'config', 'clean']) {
+      assert.equal(get(m0, `tlsd_worker_exits_total{slot="${slot}",cause="${cause}"}`), 0, `${slot} ${cause}`);
+    }
+  }
+  assert.equal(m0.types.get('tlsd_worker_exits_total'), 'counter');
+  process.kill(pids[0], 'SIGKILL');
+  process.kill(pids[1], 'SIGTERM'); // a worker drains and exits 0 on SIGTERM
+  const stats = await waitFor(async () => {
+    const s = (await d.api('GET', '/v1/stats')).json;
+    return s.workers.every((w) => w.pid > 0 && !pids.includes(w.pid)) ? s : null;
+  }, ms(10000), 'two replacement workers');
+  const m = await metrics(d);
+  assertMatchesStats(m, stats, 0);
+  assert.deepEqual(stats.workers[killed - 1].exits, { signal: 1, exit: 0, config: 0, clean: 0 });
+  assert.deepEqual(stats.workers[stopped - 1].exits, { signal: 0, exit: 0, config: 0, clean: 1 });
+  assert.equal(get(m, `tlsd_worker_exits_total{slot="${killed}",cause="signal"}`), 1);
+  assert.equal(get(m, `tlsd_worker_exits_total{slot="${stopped}",cause="clean"}`), 1);
 });
 
 // --------------------------------------------------------------- /v1/ciphers

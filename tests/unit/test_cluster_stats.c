@@ -347,6 +347,42 @@ static void test_reloads(void **state)
 	cluster_stats_destroy(cs);
 }
 
+static void test_exits_by_cause(void **state)
+{
+	struct cluster_stats *cs = NULL;
+	uint64_t exits[CS_EXIT_CAUSES];
+
+	assert_int_equal(cluster_stats_create(2, 0, &cs), 0);
+	cluster_stats_exits(cs, -1, exits);
+	for (int c = 0; c < CS_EXIT_CAUSES; c++)
+		assert_int_equal(exits[c], 0);
+	cluster_stats_count_exit(cs, 0, CS_EXIT_SIGNAL);
+	cluster_stats_count_exit(cs, 0, CS_EXIT_SIGNAL);
+	cluster_stats_count_exit(cs, 1, CS_EXIT_SIGNAL);
+	cluster_stats_count_exit(cs, 1, CS_EXIT_CONFIG);
+	cluster_stats_count_exit(cs, 1, CS_EXIT_CAUSES);	/* out of range: ignored */
+	cluster_stats_exits(cs, 0, exits);
+	assert_int_equal(exits[CS_EXIT_SIGNAL], 2);
+	assert_int_equal(exits[CS_EXIT_CONFIG], 0);
+	cluster_stats_exits(cs, 1, exits);
+	assert_int_equal(exits[CS_EXIT_SIGNAL], 1);
+	assert_int_equal(exits[CS_EXIT_CONFIG], 1);
+	assert_int_equal(exits[CS_EXIT_STATUS] + exits[CS_EXIT_CLEAN], 0);
+	cluster_stats_exits(cs, -1, exits);
+	assert_int_equal(exits[CS_EXIT_SIGNAL], 3);
+	assert_int_equal(exits[CS_EXIT_CONFIG], 1);
+	/* A reaped worker's exits stay counted in its slot. */
+	cluster_stats_worker_exited(cs, 0);
+	cluster_stats_exits(cs, 0, exits);
+	assert_int_equal(exits[CS_EXIT_SIGNAL], 2);
+	assert_string_equal(cluster_stats_exit_cause_name(CS_EXIT_SIGNAL), "signal");
+	assert_string_equal(cluster_stats_exit_cause_name(CS_EXIT_STATUS), "exit");
+	assert_string_equal(cluster_stats_exit_cause_name(CS_EXIT_CONFIG), "config");
+	assert_string_equal(cluster_stats_exit_cause_name(CS_EXIT_CLEAN), "clean");
+	assert_string_equal(cluster_stats_exit_cause_name(CS_EXIT_CAUSES), "unknown");
+	cluster_stats_destroy(cs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_health_needs_every_wanted_slot_beating),
 		cmocka_unit_test(test_reloads),
 		cmocka_unit_test(test_backend_connects),
+		cmocka_unit_test(test_exits_by_cause),
 		cmocka_unit_test(test_bad_sizes_refused),
 		cmocka_unit_test(test_unlimited_admits_and_counts),
 		cmocka_unit_test(test_limit_and_runtime_change),

@@ -1071,6 +1071,63 @@ static void test_to_json_effective(void **state)
 	config_free(&cfg);
 }
 
+/* ---- config_peek_logging ---- */
+
+/* peek: config_peek_logging of conf/peek.json holding <text> (NULL: no
+ * file) and the overrides <json> (NULL: none), as "format level". */
+static const char *peek(const struct env *e, const char *text, const char *json)
+{
+	static const char *const formats[] = { "text", "json" };
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+	static char out[32];
+	char file[PATH_MAX];
+	json_t *overrides = json ? json_loads(json, 0, NULL) : NULL;
+	enum tlsd_log_format format = TLSD_LOG_JSON;
+	enum tlsd_log_level level = TLSD_LOG_DEBUG;
+
+	config_peek_logging(text ? conf_file(e, "peek.json", text, file, sizeof(file)) : NULL, overrides,
+			    &format, &level);
+	json_decref(overrides);
+	snprintf(out, sizeof(out), "%s %s", formats[format], levels[level]);
+	return out;
+}
+
+static void test_peek_logging(void **state)
+{
+	struct env *e = *state;
+	char missing[PATH_MAX];
+	enum tlsd_log_format format = TLSD_LOG_JSON;
+	enum tlsd_log_level level = TLSD_LOG_DEBUG;
+
+	assert_string_equal(peek(e, NULL, NULL), "text info");
+	assert_string_equal(peek(e, "{}", NULL), "text info");
+	assert_string_equal(peek(e, "{\"logFormat\": \"json\", \"logLevel\": \"warn\"}", NULL), "json warn");
+	/* Errors elsewhere in the file do not matter ... */
+	assert_string_equal(peek(e, "{\"logFormat\": \"json\", \"bogus\": 1, \"workers\": -5}", NULL), "json info");
+	/* ... not even JSON syntax errors: the raw text is searched. */
+	assert_string_equal(peek(e, "{\n  \"logLevel\" :\n \"error\",\n  \"logFormat\":\"json\",,\n", NULL),
+			    "json error");
+	assert_string_equal(peek(e, "{\"logFormat\": \"jsonx\",,}", NULL), "text info");
+	assert_string_equal(peek(e, "[\"logFormat\", \"json\"]", NULL), "text info");
+	/* Values that are not names, or not strings, are left to config_load. */
+	assert_string_equal(peek(e, "{\"logFormat\": \"yaml\", \"logLevel\": 3}", NULL), "text info");
+	assert_string_equal(peek(e, "{\"logFormat\": \"JSON\"}", NULL), "text info");
+	/* The command line wins over the file, key by key. */
+	assert_string_equal(peek(e, "{\"logFormat\": \"json\", \"logLevel\": \"warn\"}", "{\"logFormat\": \"text\"}"),
+			    "text warn");
+	assert_string_equal(peek(e, "{\"logFormat\": \"text\"}", "{\"logFormat\": \"json\", \"logLevel\": \"debug\"}"),
+			    "json debug");
+	assert_string_equal(peek(e, NULL, "{\"logFormat\": \"json\"}"), "json info");
+	assert_string_equal(peek(e, "{\"logFormat\": \"json\"}", "{\"logFormat\": \"bad\"}"), "json info");
+	/* A file that cannot be read: the defaults. */
+	snprintf(missing, sizeof(missing), "%s/no-such.json", e->conf);
+	config_peek_logging(missing, NULL, &format, &level);
+	assert_int_equal(format, TLSD_LOG_TEXT);
+	assert_int_equal(level, TLSD_LOG_INFO);
+	config_peek_logging(e->conf, NULL, &format, &level);	/* a folder */
+	assert_int_equal(format, TLSD_LOG_TEXT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1103,6 +1160,7 @@ int main(void)
 		cmocka_unit_test(test_load_merge),
 		cmocka_unit_test(test_to_json_hides_secrets),
 		cmocka_unit_test(test_to_json_effective),
+		cmocka_unit_test(test_peek_logging),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

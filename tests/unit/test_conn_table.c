@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -83,12 +84,21 @@ static void test_replacement_listed_after_death_inside_a_write(void **state)
 	double start;
 
 	assert_int_equal(conn_table_create(1, SLOTS, &t), 0);
+	if (t == NULL)
+		abort();	/* GCC reads the atomic loads below as through NULL otherwise */
 	record(&rec, 1, CONN_RECORD_HANDSHAKE);
+	assert_int_equal(conn_table_open(t, 0, &rec), 0);
+	/* A worker that dies outside a write leaves nothing to recover. */
+	conn_table_worker_exited(t, 0);
+	assert_int_equal(conn_table_recoveries(t), 0);
 	assert_int_equal(conn_table_open(t, 0, &rec), 0);
 	slot(t, 0, 0)->seq++;	/* died updating slot 0 ... */
 	slot(t, 0, 1)->seq++;	/* ... or opening slot 1, before "used" counted it */
 	conn_table_worker_exited(t, 0);
 	assert_int_equal(listed(t, 0), 0);
+	assert_int_equal(conn_table_recoveries(t), 2);	/* both, once */
+	conn_table_worker_exited(t, 0);
+	assert_int_equal(conn_table_recoveries(t), 2);
 
 	record(&rec, 7, CONN_RECORD_OPEN);
 	assert_int_equal(conn_table_open(t, 0, &rec), 0);
@@ -158,6 +168,7 @@ static void test_sigkilled_writers(void **state)
 	}
 	alarm(0);
 	print_message("# %u of 40 kills landed inside a record write\n", odd);
+	assert_int_equal(conn_table_recoveries(t), odd);	/* each one counted */
 	conn_table_destroy(t);
 }
 
