@@ -30,6 +30,8 @@
 #         the front's CPU per connection (all its processes, from /proc)
 #   bulk  BENCH_BULK_CONNS connections echoing 16 KiB blocks through both
 #         layers: MB/s, and the front's CPU seconds per GB
+# "backend resumed" is the share of the TLS backend's handshakes in the row
+# that were resumptions (its /v1/stats, over a unix control socket).
 # The client resumes so that what differs between the rows is the backend
 # side. With 2+ CPUs the front runs on CPU 0, everything else on CPU 1.
 # Figures: median over the repeats, [min-max].
@@ -98,7 +100,7 @@ group_pids() {
 tls_backend_port=$(free_port)
 echo '{"accessLog": "off"}' >"$run/backend.json"
 launch "$run/backend.log" "${other_cpu[@]}" "$tlsd" -c "$run/backend.json" --workers 1 --key "$key" --cert "$crt" \
-	--listen "127.0.0.1:$tls_backend_port" --control off --state-dir "$run/backend-state" --log-level warn
+	--listen "127.0.0.1:$tls_backend_port" --control "unix:$run/backend.sock" --state-dir "$run/backend-state" --log-level warn
 wait_port "$tls_backend_port" || exit 1
 plain_backend_port=$(free_port)
 launch "$run/echo.log" "${other_cpu[@]}" "$run/echo_backend" -l "127.0.0.1:$plain_backend_port"
@@ -165,6 +167,13 @@ stop_front() {
 # field KEY LINE: the value of KEY=VALUE in LINE.
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p; s/^$1=\([^ ]*\).*/\1/p" <<<" $2" | head -n 1; }
 
+# backend_handshakes: "full resumed" so far at the TLS backend (its
+# /v1/stats), so that each row shows what share the front resumed.
+backend_handshakes() {
+	curl -s --unix-socket "$run/backend.sock" http://localhost/v1/stats |
+		python3 -c 'import json, sys; h = json.load(sys.stdin)["handshakes"]; print(h["full"], h["resumed"])'
+}
+
 # median VALUES...: the median, then [min-max].
 median() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%s [%s-%s]", v[int((NR + 1) / 2)], v[1], v[NR] }'
@@ -196,10 +205,11 @@ measure_bulk() {
 
 echo "backend-tls.sh: $(basename "$tlsd") $("$tlsd" --version 2>/dev/null | head -n 1), $(haproxy -v | head -n 1 | cut -d' ' -f1-3)"
 echo "seconds=$seconds repeat=$repeat bulk_conns=$bulk_conns pinned=${front_cpu[*]:-no}"
-printf '%-17s %-22s %-22s %-22s %-22s %-20s %-18s\n' front "c1 conn/s" "c1 p50 us" "c1 p99 us" \
-	"front us/conn" "bulk MB/s" "front cpu s/GB"
+printf '%-17s %-22s %-22s %-22s %-22s %-20s %-18s %s\n' front "c1 conn/s" "c1 p50 us" "c1 p99 us" \
+	"front us/conn" "bulk MB/s" "front cpu s/GB" "backend resumed"
 for name in ${BENCH_FRONTS:-tlsd-plain tlsd-tls tlsd-tls-full haproxy-plain haproxy-tls haproxy-tls-full}; do
 	start_front "$name"
+	read -r full0 resumed0 <<<"$(backend_handshakes)"
 	rates=() p50s=() p99s=() costs=() mbs=() gbs=()
 	for _ in $(seq "$repeat"); do
 		read -r r a b c <<<"$(measure_c1)"
@@ -207,7 +217,11 @@ for name in ${BENCH_FRONTS:-tlsd-plain tlsd-tls tlsd-tls-full haproxy-plain hapr
 		read -r m g <<<"$(measure_bulk)"
 		mbs+=("$m") gbs+=("$g")
 	done
-	printf '%-17s %-22s %-22s %-22s %-22s %-20s %-18s\n' "$name" "$(median "${rates[@]}")" "$(median "${p50s[@]}")" \
-		"$(median "${p99s[@]}")" "$(median "${costs[@]}")" "$(median "${mbs[@]}")" "$(median "${gbs[@]}")"
+	read -r full1 resumed1 <<<"$(backend_handshakes)"
+	share=-
+	[ "$((full1 + resumed1 - full0 - resumed0))" -gt 0 ] &&
+		share="$(( (resumed1 - resumed0) * 100 / (full1 + resumed1 - full0 - resumed0) ))%"
+	printf '%-17s %-22s %-22s %-22s %-22s %-20s %-18s %s\n' "$name" "$(median "${rates[@]}")" "$(median "${p50s[@]}")" \
+		"$(median "${p99s[@]}")" "$(median "${costs[@]}")" "$(median "${mbs[@]}")" "$(median "${gbs[@]}")" "$share"
 	stop_front
 done
