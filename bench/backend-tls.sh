@@ -29,7 +29,10 @@
 #         echo, close): connections/s, p50/p99 from connect() to the echo, and
 #         the front's CPU per connection (all its processes, from /proc)
 #   bulk  BENCH_BULK_CONNS connections echoing 16 KiB blocks through both
-#         layers: MB/s, and the front's CPU seconds per GB
+#         layers: MB/s, and the front's CPU seconds per GB. The client offers
+#         TLS_AES_128_GCM_SHA256 alone (as compare.sh's bulk): each front
+#         would otherwise pick its own first suite (tlsd Node's AES-256-GCM,
+#         HAProxy AES-128-GCM), and the rows would compare ciphers.
 # "backend resumed" is the share of the TLS backend's handshakes in the row
 # that were resumptions (its /v1/stats, over a unix control socket).
 # The client resumes so that what differs between the rows is the backend
@@ -195,7 +198,8 @@ $(( (after - before) * 1000000 / $(getconf CLK_TCK) / conns ))"
 measure_bulk() {
 	local before after line bytes
 	before=$(bench_ticks $(group_pids "$front_pid"))
-	line=$("${other_cpu[@]}" "$run/tls_load" bulk -p "$front_port" -t "$seconds" -c "$bulk_conns" | tail -n 1)
+	line=$("${other_cpu[@]}" "$run/tls_load" bulk -p "$front_port" -t "$seconds" -c "$bulk_conns" \
+		-S TLS_AES_128_GCM_SHA256 | tail -n 1)
 	after=$(bench_ticks $(group_pids "$front_pid"))
 	bytes=$(field bytes "$line")
 	[ -n "$bytes" ] && [ "$bytes" -gt 0 ] || { echo "0 0"; return; }

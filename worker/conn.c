@@ -800,9 +800,12 @@ static const char *handshake_alert(struct conn *c, int rc)
 {
 	int level = 0;
 	int alert;
+	uint8_t plain;
 
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED)
 		return gnutls_alert_get_name(gnutls_alert_get(c->tls));
+	if (rc == GNUTLS_E_DECRYPTION_FAILED && tls_transport_plain_alert(&c->tx, &plain))
+		return gnutls_alert_get_name((gnutls_alert_description_t)plain);
 	alert = gnutls_error_to_alert(rc, &level);
 	if (alert < 0)
 		return NULL;
@@ -830,7 +833,7 @@ static void conn_handshake_failed(struct conn *c, int rc)
 	}
 	conn_count(c, CS_HS_FAILED, 1);
 	conn_count_context(c, c->sni.series, CX_HS_FAILED, 1);
-	handshake_failure_count(c->env->stats, c->env->slot, c->tls, rc);
+	handshake_failure_count(c->env->stats, c->env->slot, c->tls, rc, &c->tx);
 	conn_fail_handshake(c, gnutls_strerror(rc), alert, auth, "handshake-failed");
 }
 

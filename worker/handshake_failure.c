@@ -62,11 +62,17 @@ enum cluster_failure handshake_failure_reason(int rc, gnutls_alert_description_t
 	}
 }
 
-void handshake_failure_count(struct cluster_stats *cs, int slot, gnutls_session_t session, int rc)
+void handshake_failure_count(struct cluster_stats *cs, int slot, gnutls_session_t session, int rc,
+			     const struct tls_transport *tx)
 {
 	gnutls_alert_description_t alert = (gnutls_alert_description_t)0;
+	uint8_t plain;
 
-	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
+	if (rc == GNUTLS_E_DECRYPTION_FAILED && tx != NULL && tls_transport_plain_alert(tx, &plain)) {
+		rc = GNUTLS_E_FATAL_ALERT_RECEIVED;
+		alert = (gnutls_alert_description_t)plain;
+	} else if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
 		alert = gnutls_alert_get(session);
+	}
 	cluster_stats_fail(cs, slot, handshake_failure_reason(rc, alert));
 }

@@ -7,6 +7,7 @@
 #include <gnutls/gnutls.h>
 
 #include "common/cluster_stats.h"
+#include "worker/tls_transport.h"
 
 /* handshake_failure_reason: the reason for GnuTLS error <rc>; <alert> is
  * the alert received when <rc> is GNUTLS_E_FATAL_ALERT_RECEIVED (else
@@ -14,7 +15,10 @@
 enum cluster_failure handshake_failure_reason(int rc, gnutls_alert_description_t alert);
 
 /* handshake_failure_count: count the failure <rc> of <session>'s handshake
- * in worker slot <slot> of <cs>. */
-void handshake_failure_count(struct cluster_stats *cs, int slot, gnutls_session_t session, int rc);
+ * in worker slot <slot> of <cs>. A decryption failure whose last bytes
+ * from the client (<tx>) were an unencrypted alert counts as that alert
+ * (tls_transport_plain_alert: a TLS 1.3 client refusing our certificate). */
+void handshake_failure_count(struct cluster_stats *cs, int slot, gnutls_session_t session, int rc,
+			     const struct tls_transport *tx);
 
 #endif

@@ -115,6 +115,37 @@ static ssize_t transport_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, i
 	return send_push(t, iov, iovcnt);
 }
 
+/* keep_tail: the last sizeof(t->tail) bytes read, <data> the newest. */
+static void keep_tail(struct tls_transport *t, const uint8_t *data, size_t n)
+{
+	size_t keep = sizeof(t->tail);
+
+	if (n >= keep) {
+		memcpy(t->tail, data + n - keep, keep);
+		t->tail_len = (uint8_t)keep;
+		return;
+	}
+	if (t->tail_len + n > keep) {
+		size_t drop = t->tail_len + n - keep;
+
+		memmove(t->tail, t->tail + drop, t->tail_len - drop);
+		t->tail_len = (uint8_t)(t->tail_len - drop);
+	}
+	memcpy(t->tail + t->tail_len, data, n);
+	t->tail_len = (uint8_t)(t->tail_len + n);
+}
+
+bool tls_transport_plain_alert(const struct tls_transport *t, uint8_t *description)
+{
+	const uint8_t *r = t->tail;
+
+	if (t->tail_len != sizeof(t->tail) || r[0] != 21 || r[1] != 3 || r[2] < 1 || r[2] > 4 || r[3] != 0 ||
+	    r[4] != 2)
+		return false;
+	*description = r[6];
+	return true;
+}
+
 /* read_limited: recv within the input limit. */
 static ssize_t read_limited(struct tls_transport *t, void *data, size_t len)
 {
@@ -130,8 +161,10 @@ static ssize_t read_limited(struct tls_transport *t, void *data, size_t len)
 			len = t->in_limit - t->received;
 	}
 	n = recv(t->fd, data, len, 0);
-	if (n > 0)
+	if (n > 0) {
 		t->received += (size_t)n;
+		keep_tail(t, data, (size_t)n);
+	}
 	return n;
 }
 

@@ -46,6 +46,8 @@ struct tls_transport {
 	size_t in_limit;	/* most bytes to read; 0: no limit */
 	size_t received;	/* bytes read since the limit was set */
 	bool over_limit;	/* a read was refused for the limit */
+	uint8_t tail[7];	/* the last bytes read from the socket (tls_transport_plain_alert) */
+	uint8_t tail_len;
 };
 
 /* tls_transport_init: a transport for the connected socket <fd>, uncorked. */
@@ -74,6 +76,15 @@ int tls_transport_preread(struct tls_transport *t, size_t want) TLSD_MUST_CHECK;
 
 /* tls_transport_input: the bytes read ahead and not yet taken by GnuTLS. */
 size_t tls_transport_input(const struct tls_transport *t, const uint8_t **data);
+
+/* tls_transport_plain_alert: whether the last bytes read from the socket
+ * are a whole unencrypted alert record (type 21, length 2) and if so its
+ * description into *<description>. A TLS 1.3 client that refuses our
+ * certificate sends its alert before it has switched to the handshake
+ * keys (OpenSSL does), so GnuTLS, which reads with those keys by then,
+ * fails to decrypt it (GNUTLS_E_DECRYPTION_FAILED): this tells what the
+ * client said. */
+bool tls_transport_plain_alert(const struct tls_transport *t, uint8_t *description);
 
 /* tls_transport_cork: from now on pushes are buffered (see above). */
 void tls_transport_cork(struct tls_transport *t);

@@ -62,9 +62,7 @@ const provoke = {
   no_shared_cipher: (d) => tlsFails(d, { ...TLS12, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }),
   // The client does not trust the server's certificate and says so in an
   // alert (node's client would just close: it checks after the handshake).
-  // TLS 1.2: there the alert comes before any key; a TLS 1.3 client's
-  // alert, under its handshake key, is one GnuTLS fails to decrypt here
-  // (counted as "other").
+  // TLS 1.2 here; TLS 1.3 in the next test.
   bad_certificate: async (d) => {
     const r = await runTool('openssl', ['s_client', '-tls1_2', '-connect', `127.0.0.1:${d.port}`,
       '-verify_return_error',
@@ -105,6 +103,22 @@ test('handshake failures by reason: each real client counts once, under its own 
   const m = samples(await metricsText(d), 'tlsd_handshake_failures_total');
   assert.deepEqual(Object.fromEntries(m),
     Object.fromEntries(REASONS.map((r) => [`tlsd_handshake_failures_total{reason="${r}"}`, before.failures[r]])));
+});
+
+test('a TLS 1.3 client refusing the certificate counts as bad_certificate, its alert named', async (t) => {
+  // OpenSSL sends that alert before it switches to its handshake keys, so
+  // GnuTLS, reading with them by then, cannot decrypt it: tlsd finds the
+  // unencrypted alert at the end of what the client sent.
+  const d = await startTlsd({ t, config: ecCreds(), control: true, workers: 1 });
+  const before = (await stats(d)).handshakes.failures;
+  const r = await runTool('openssl', ['s_client', '-tls1_3', '-connect', `127.0.0.1:${d.port}`,
+    '-verify_return_error', '-CAfile', fixture('rsa-cert.pem')], { input: '' });
+  assert.match(r.stdout + r.stderr, /verify error|certificate verify failed/, 'the client refused');
+  const line = await d.waitForLog((x) => x.event === 'clientError', ms(5000));
+  assert.equal(line.alert, 'CA is unknown');
+  const after = (await stats(d)).handshakes.failures;
+  assert.equal(after.bad_certificate - before.bad_certificate, 1);
+  assert.equal(after.other - before.other, 0);
 });
 
 // ------------------------------------------------------------------ histogram
