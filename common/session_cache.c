@@ -364,6 +364,19 @@ int session_cache_fetch(struct session_cache *c, const void *key, size_t klen,
 	return rc;
 }
 
+bool session_cache_contains(struct session_cache *c, const void *key, size_t klen, int64_t now_s)
+{
+	uint32_t i;
+	bool found;
+
+	if (!sc_key_ok(key, klen) || c->capacity == 0 || sc_lock(c) < 0)
+		return false;
+	i = sc_find(c, key, klen);
+	found = i != SC_NIL && sc_entry(c, i)->expires_at_s > now_s;
+	sc_unlock(c);
+	return found;
+}
+
 int session_cache_remove(struct session_cache *c, const void *key, size_t klen)
 {
 	uint32_t i;

@@ -8,6 +8,7 @@
 #ifndef TLSD_COMMON_SESSION_CACHE_H
 #define TLSD_COMMON_SESSION_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,12 @@ int session_cache_store(struct session_cache *c, const void *key, size_t klen,
  * size and the entry stays); TLSD_ERR_IO if the lock fails. */
 int session_cache_fetch(struct session_cache *c, const void *key, size_t klen,
 			int64_t now_s, void *buf, size_t cap, size_t *dlen) TLSD_MUST_CHECK;
+
+/* session_cache_contains: whether an entry under <key> is there and not
+ * expired at <now_s>; copies nothing and changes nothing (no hit or miss
+ * counted, no LRU move): for a look before deciding to ask elsewhere.
+ * false also for a bad klen, a disabled cache or a lock that fails. */
+bool session_cache_contains(struct session_cache *c, const void *key, size_t klen, int64_t now_s);
 
 /* session_cache_remove: drop the entry under <key>. Returns 0 (also when it
  * was absent), TLSD_ERR_CONFIG for a bad klen, TLSD_ERR_IO if the lock fails. */

@@ -68,8 +68,14 @@ test('a session ID made on A resumes on B through Redis (and not without it)', {
   assert.ok(sa.writes >= 1, `A wrote ${sa.writes}`);
   assert.equal(sb.hits, 1, 'B found it in Redis once');
   // Now it is in B's shared memory: the next resumption does not ask Redis.
+  const cacheBefore = (await b.api('GET', '/v1/stats')).json.session_cache;
   assert.equal(await resumedWith(b.port, session, NO_TICKET), true);
   assert.equal((await stats(b)).hits, 1);
+  // ... and the shared cache counts that resumption once (the look before
+  // asking Redis counts nothing).
+  const cacheAfter = (await b.api('GET', '/v1/stats')).json.session_cache;
+  assert.equal(cacheAfter.hits - cacheBefore.hits, 1, 'one cache hit for one resumption');
+  assert.equal(cacheAfter.misses - cacheBefore.misses, 0);
   // TLS 1.3 ClientHellos carry a random session ID: never looked up.
   await sessionFrom(b.port, { minVersion: 'TLSv1.3' });
   assert.equal((await stats(b)).misses, sb.misses);

@@ -86,6 +86,32 @@ static void test_roundtrip_and_miss(void **state)
 	assert_int_equal(st.stores, 1);
 }
 
+/* contains: a look that counts nothing and moves nothing in the LRU. */
+static void test_contains_changes_nothing(void **state)
+{
+	struct session_cache *c = *state;
+	uint8_t key[SESSION_CACHE_KEY_MAX];
+	struct session_cache_stats st;
+
+	store_n(c, 1);
+	store_n(c, 2);
+	store_n(c, 3);
+	key_of(key, 1);
+	assert_true(session_cache_contains(c, key, sizeof(key), NOW));
+	assert_false(session_cache_contains(c, key, sizeof(key), LATER));	/* expired then */
+	key_of(key, 9);
+	assert_false(session_cache_contains(c, key, sizeof(key), NOW));
+	assert_false(session_cache_contains(c, key, 0, NOW));
+	session_cache_stats(c, &st);
+	assert_int_equal(st.hits, 0);
+	assert_int_equal(st.misses, 0);
+	assert_int_equal(st.entries, 3);	/* not freed by the look at LATER */
+	/* 1 stays the least recently used: the next store evicts it. */
+	store_n(c, 4);
+	assert_int_equal(fetch_n(c, 1, NOW), SESSION_CACHE_MISS);
+	assert_int_equal(session_cache_validate(c), 0);
+}
+
 static void test_overwrite(void **state)
 {
 	struct session_cache *c = *state;
@@ -374,6 +400,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roundtrip_and_miss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contains_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overwrite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
