@@ -20,6 +20,7 @@
 enum {
 	EXIT_DONE = 0,		/* done */
 	EXIT_USAGE = 1,		/* bad command line, config or token file, no pid file */
+	EXIT_UNHEALTHY = 1,	/* health: 503, the body on stdout (a usage error prints none) */
 	EXIT_UNREACHABLE = 2,	/* no answer: cannot connect, timed out; no tlsd at the pid */
 	EXIT_AUTH = 3,		/* 401/403: no token, a wrong one, the read-only one; signal not permitted */
 	EXIT_REFUSED = 4,	/* another 4xx: the server refused the request */
@@ -33,6 +34,7 @@ enum {
 struct cli {
 	struct tlsctl_options where;
 	bool json;
+	bool backend;		/* health --backend */
 	const char *keys[FILES_MAX], *certs[FILES_MAX];
 	size_t n_keys, n_certs;
 	const char *ca, *passphrase_file;
@@ -48,10 +50,17 @@ struct run {
 
 typedef int (*command_fn)(struct run *r, char **args, int n);
 
+/* How a command reaches tlsd. */
+enum reach {
+	BY_SIGNAL,		/* reload: SIGHUP to the pid in the pid file */
+	BY_HTTP,		/* the control API, with the token */
+	BY_HTTP_PUBLIC,		/* GET /healthz: no token, so a probe needs no token file */
+};
+
 struct command {
 	const char *name, *sub;	/* "contexts", "add" */
 	int min_args, max_args;
-	bool http;		/* talks to the endpoint (reload signals instead) */
+	enum reach reach;
 	command_fn run;
 };
 
@@ -68,6 +77,7 @@ static const char usage_text[] =
 	"  max-connections [N]            read, or set (0 = unlimited)\n"
 	"  reload                         SIGHUP to the master (needs pidFile)\n"
 	"  stop                           graceful stop (POST /v1/close)\n"
+	"  health [--backend]             GET /healthz (no token): 0 healthy, 1 unhealthy (503)\n"
 	"options:\n"
 	"  -c, --config FILE      tlsd's config: control.listen, control.tokenFile, stateDir, pidFile\n"
 	"      --control ADDR     HOST:PORT or unix:/path (default 127.0.0.1:8001)\n"
@@ -76,9 +86,10 @@ static const char usage_text[] =
 	"      --pid-file FILE    the master's pid file, for reload\n"
 	"      --timeout SECONDS  for the whole request (default 10)\n"
 	"      --json             print the server's JSON as it is\n"
+	"      --backend          health: the backend must be reachable too (?backend=1)\n"
 	"  -h, --help\n"
-	"exit status: 0 done, 1 usage or local setup, 2 no answer, 3 token refused,\n"
-	"             4 request refused (4xx), 5 server error\n";
+	"exit status: 0 done, 1 usage or local setup (health: unhealthy), 2 no answer,\n"
+	"             3 token refused, 4 request refused (4xx), 5 server error\n";
 
 /* ---- talking to the endpoint ---- */
 
@@ -112,20 +123,32 @@ static void report_refusal(const struct run *r, const char *method, const char *
 	json_decref(doc);
 }
 
+/* send_request: <method> <path> with <body>; EXIT_DONE with <reply>
+ * filled whatever its status, else (no answer, said on stderr) the exit
+ * status for that. */
+static int send_request(struct run *r, const char *method, const char *path, const char *body,
+			struct tlsctl_reply *reply)
+{
+	struct tlsd_error err;
+	int rc = tlsctl_request(&r->target, method, path, body, reply, &err);
+
+	if (rc >= 0)
+		return EXIT_DONE;
+	fprintf(stderr, "tlsctl: %s %s: %s\n", method, path, err.msg);
+	return rc == TLSD_ERR_IO ? EXIT_UNREACHABLE : EXIT_SERVER;
+}
+
 /* call: <method> <path> with <body>; the exit status it makes. With
  * --json the answer's body goes to stdout as it is and *<answer> stays
  * NULL; else a 2xx answer's JSON goes to *<answer> (NULL when empty). */
 static int call(struct run *r, const char *method, const char *path, const char *body, json_t **answer)
 {
 	struct tlsctl_reply reply;
-	struct tlsd_error err;
-	int code, rc;
+	int code;
 
 	*answer = NULL;
-	if ((rc = tlsctl_request(&r->target, method, path, body, &reply, &err)) < 0) {
-		fprintf(stderr, "tlsctl: %s %s: %s\n", method, path, err.msg);
-		return rc == TLSD_ERR_IO ? EXIT_UNREACHABLE : EXIT_SERVER;
-	}
+	if ((code = send_request(r, method, path, body, &reply)) != EXIT_DONE)
+		return code;
 	code = exit_for_status(reply.status);
 	if (r->cli->json)
 		fwrite(reply.body, 1, reply.len, stdout);
@@ -238,6 +261,28 @@ static int cmd_stop(struct run *r, char **args, int n)
 	if (code == EXIT_DONE && !r->cli->json)
 		printf("tlsd is stopping: no new connections; open ones finish (up to shutdownTimeout)\n");
 	json_decref(answer);
+	return code;
+}
+
+/* cmd_health: GET /healthz (?backend=1 with --backend); the body, text
+ * also with --json, goes to stdout for 200 (exit 0) and 503 (exit 1); any
+ * other answer is a failure as for every command. */
+static int cmd_health(struct run *r, char **args, int n)
+{
+	const char *path = r->cli->backend ? "/healthz?backend=1" : "/healthz";
+	struct tlsctl_reply reply;
+	int code;
+
+	if ((code = send_request(r, "GET", path, NULL, &reply)) != EXIT_DONE)
+		return code;
+	if (reply.status == 200 || reply.status == 503) {
+		fwrite(reply.body, 1, reply.len, stdout);
+		code = reply.status == 200 ? EXIT_DONE : EXIT_UNHEALTHY;
+	} else {
+		report_refusal(r, "GET", path, &reply);
+		code = exit_for_status(reply.status);
+	}
+	tlsctl_reply_free(&reply);
 	return code;
 }
 
@@ -434,16 +479,17 @@ static int cmd_reload(struct run *r, char **args, int n)
 /* ---- the command line ---- */
 
 static const struct command commands[] = {
-	{ "ticket-keys", "rotate", 0, 0, true, cmd_rotate },
-	{ "contexts", "add", 1, 1, true, cmd_contexts_add },
-	{ "contexts", "rm", 1, 1, true, cmd_contexts_rm },
-	{ "stats", NULL, 0, 0, true, cmd_stats },
-	{ "connections", NULL, 0, 0, true, cmd_connections },
-	{ "ticket-keys", NULL, 0, 0, true, cmd_ticket_keys },
-	{ "contexts", NULL, 0, 0, true, cmd_contexts },
-	{ "max-connections", NULL, 0, 1, true, cmd_max_connections },
-	{ "reload", NULL, 0, 0, false, cmd_reload },
-	{ "stop", NULL, 0, 0, true, cmd_stop },
+	{ "ticket-keys", "rotate", 0, 0, BY_HTTP, cmd_rotate },
+	{ "contexts", "add", 1, 1, BY_HTTP, cmd_contexts_add },
+	{ "contexts", "rm", 1, 1, BY_HTTP, cmd_contexts_rm },
+	{ "stats", NULL, 0, 0, BY_HTTP, cmd_stats },
+	{ "connections", NULL, 0, 0, BY_HTTP, cmd_connections },
+	{ "ticket-keys", NULL, 0, 0, BY_HTTP, cmd_ticket_keys },
+	{ "contexts", NULL, 0, 0, BY_HTTP, cmd_contexts },
+	{ "max-connections", NULL, 0, 1, BY_HTTP, cmd_max_connections },
+	{ "reload", NULL, 0, 0, BY_SIGNAL, cmd_reload },
+	{ "stop", NULL, 0, 0, BY_HTTP, cmd_stop },
+	{ "health", NULL, 0, 0, BY_HTTP_PUBLIC, cmd_health },
 };
 
 /* find_command: the command <words> name; *<args> is what follows it. */
@@ -462,7 +508,7 @@ static const struct command *find_command(char **words, int n, int *args)
 }
 
 enum { OPT_CONTROL = 256, OPT_STATE_DIR, OPT_TOKEN_FILE, OPT_PID_FILE, OPT_TIMEOUT, OPT_JSON, OPT_KEY,
-       OPT_CERT, OPT_CA, OPT_PASSPHRASE_FILE };
+       OPT_CERT, OPT_CA, OPT_PASSPHRASE_FILE, OPT_BACKEND };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -476,6 +522,7 @@ static const struct option long_options[] = {
 	{ "cert", required_argument, NULL, OPT_CERT },
 	{ "ca", required_argument, NULL, OPT_CA },
 	{ "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },
+	{ "backend", no_argument, NULL, OPT_BACKEND },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -518,6 +565,7 @@ static bool take_option(struct cli *cli, int opt, const char *arg)
 	case OPT_CERT: return add_file(cli->certs, &cli->n_certs, arg, "--cert");
 	case OPT_CA: cli->ca = arg; return true;
 	case OPT_PASSPHRASE_FILE: cli->passphrase_file = arg; return true;
+	case OPT_BACKEND: cli->backend = true; return true;
 	default: return false;
 	}
 }
@@ -544,34 +592,42 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 	return -1;
 }
 
-/* file_options_fit: --key, --cert, --ca and --passphrase-file belong to
- * contexts add only: elsewhere they would be ignored, silently. */
-static bool file_options_fit(const struct cli *cli, const struct command *c)
+/* options_fit: --key, --cert, --ca and --passphrase-file belong to
+ * contexts add only, --backend to health: elsewhere they would be
+ * ignored, silently. */
+static bool options_fit(const struct cli *cli, const struct command *c)
 {
 	bool any = cli->n_keys || cli->n_certs || cli->ca || cli->passphrase_file;
 
-	if (!any || c->run == cmd_contexts_add)
-		return true;
-	fprintf(stderr, "tlsctl: --key, --cert, --ca and --passphrase-file go with contexts add only\n");
-	return false;
+	if (any && c->run != cmd_contexts_add) {
+		fprintf(stderr, "tlsctl: --key, --cert, --ca and --passphrase-file go with contexts add only\n");
+		return false;
+	}
+	if (cli->backend && c->run != cmd_health) {
+		fprintf(stderr, "tlsctl: --backend goes with health only\n");
+		return false;
+	}
+	return true;
 }
 
 static int run_command(struct run *r, const struct command *c, char **args, int n)
 {
+	bool http = c->reach != BY_SIGNAL;
 	struct tlsd_error err;
 	int code;
 
 	if (tlsctl_resolve(&r->cli->where, &r->where, &err) < 0 ||
-	    (c->http && tlsctl_target_open(&r->where, r->cli->where.timeout_ms, &r->target, &err) < 0)) {
+	    (http && tlsctl_target_open(&r->where, r->cli->where.timeout_ms, c->reach == BY_HTTP, &r->target,
+					&err) < 0)) {
 		fprintf(stderr, "tlsctl: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
-	if (c->http && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (http && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "tlsctl: libcurl did not start\n");
 		return EXIT_USAGE;
 	}
 	code = c->run(r, args, n);
-	if (c->http)
+	if (http)
 		curl_global_cleanup();
 	explicit_bzero(r->target.token, sizeof(r->target.token));
 	return code;
@@ -598,7 +654,7 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}
-	if (!file_options_fit(&cli, c))
+	if (!options_fit(&cli, c))
 		return EXIT_USAGE;
 	fflush(stdout);
 	code = run_command(&r, c, cli.words + used, cli.n_words - used);

@@ -1,6 +1,7 @@
 /* tlsctl_print.c - tables for tlsctl. */
 #include "ctl/tlsctl_print.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,11 +146,98 @@ static void print_totals(json_t *s, FILE *out)
 		NUM(s, "renegotiations.refused", b));
 }
 
+/* sum_of: the sum of the integer members of the object <o> (0 for none). */
+static json_int_t sum_of(json_t *o)
+{
+	json_int_t sum = 0;
+	const char *name;
+	json_t *n;
+
+	json_object_foreach(o, name, n)
+		sum += json_integer_value(n);
+	return sum;
+}
+
+/* nonzero: the nonzero members of the object <o> as "2 signal, 1 exit"
+ * into <buf>, or <none> when there are none. Returns <buf>. */
+static const char *nonzero(json_t *o, const char *none, char *buf)
+{
+	const char *name;
+	json_t *n;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	json_object_foreach(o, name, n) {
+		if (json_integer_value(n) != 0 && len < CELL_MAX)
+			len += (size_t)snprintf(buf + len, CELL_MAX - len, "%s%" JSON_INTEGER_FORMAT " %s",
+						len ? ", " : "", json_integer_value(n), name);
+	}
+	if (len == 0)
+		snprintf(buf, CELL_MAX, "%s", none);
+	return buf;
+}
+
+static void print_lock_recoveries(json_t *s, FILE *out)
+{
+	char a[CELL_MAX], b[CELL_MAX], c[CELL_MAX];
+
+	fprintf(out, "%-16s%s connection limit, %s session cache, %s connection list\n", "lock recoveries",
+		NUM(s, "lock_recoveries.connection_limit", a), NUM(s, "lock_recoveries.session_cache", b),
+		NUM(s, "lock_recoveries.connection_list", c));
+}
+
+/* backend_mode: <b> (stats' "backend") comes from a server that forwards:
+ * an echo server's has reachable null and zeros. */
+static bool backend_mode(json_t *b)
+{
+	return json_is_boolean(at(b, "reachable")) || json_integer_value(at(b, "connects")) != 0 ||
+	       sum_of(at(b, "connect_failures")) != 0 || json_integer_value(at(b, "tls.full")) != 0 ||
+	       json_integer_value(at(b, "tls.resumed")) != 0 || sum_of(at(b, "tls.failures")) != 0;
+}
+
+static const char *reachable_word(json_t *v)
+{
+	if (json_is_true(v))
+		return "reachable";
+	return json_is_false(v) ? "unreachable" : "not checked yet";
+}
+
+/* print_backend_tls: handshakes to a TLS backend, once one was tried
+ * (a cleartext backend's zeros say nothing). */
+static void print_backend_tls(json_t *tls, FILE *out)
+{
+	char full[CELL_MAX], resumed[CELL_MAX], why[CELL_MAX];
+	json_int_t failed = sum_of(json_object_get(tls, "failures"));
+
+	if (json_integer_value(json_object_get(tls, "full")) == 0 &&
+	    json_integer_value(json_object_get(tls, "resumed")) == 0 && failed == 0)
+		return;
+	fprintf(out, "%-16s%s full, %s resumed, %" JSON_INTEGER_FORMAT " failed", "backend tls",
+		NUM(tls, "full", full), NUM(tls, "resumed", resumed), failed);
+	if (failed != 0)
+		fprintf(out, " (%s)", nonzero(json_object_get(tls, "failures"), "", why));
+	fprintf(out, "\n");
+}
+
+/* print_backend: the backend's lines, in backend mode only. */
+static void print_backend(json_t *b, FILE *out)
+{
+	char a[CELL_MAX], c[CELL_MAX], d[CELL_MAX], e[CELL_MAX];
+
+	if (!backend_mode(b))
+		return;
+	fprintf(out, "%-16s%s, %s connects\n", "backend", reachable_word(at(b, "reachable")), NUM(b, "connects", a));
+	fprintf(out, "%-16s%s refused, %s timed out, %s unreachable, %s other\n", "failed connects",
+		NUM(b, "connect_failures.refused", a), NUM(b, "connect_failures.timeout", c),
+		NUM(b, "connect_failures.unreachable", d), NUM(b, "connect_failures.error", e));
+	print_backend_tls(json_object_get(b, "tls"), out);
+}
+
 static int print_workers(json_t *workers, FILE *out)
 {
-	static const char *const header[] = { "WORKER", "PID", "OPEN", "ACCEPTED", "RESTARTS" };
-	struct table t = { .cols = 5 };
-	char slot[24], pid[CELL_MAX], open[CELL_MAX], accepted[CELL_MAX], restarts[CELL_MAX];
+	static const char *const header[] = { "WORKER", "PID", "OPEN", "ACCEPTED", "RESTARTS", "EXITS" };
+	struct table t = { .cols = 6 };
+	char slot[24], pid[CELL_MAX], open[CELL_MAX], accepted[CELL_MAX], restarts[CELL_MAX], exits[CELL_MAX];
 	size_t i;
 	json_t *w;
 	int rc;
@@ -157,9 +245,66 @@ static int print_workers(json_t *workers, FILE *out)
 	GUARD_GOTO(table_add(&t, header), rc, out);
 	json_array_foreach(workers, i, w) {
 		const char *row[] = { slot, NUM(w, "pid", pid), NUM(w, "connections", open),
-				      NUM(w, "accepted", accepted), NUM(w, "restarts", restarts) };
+				      NUM(w, "accepted", accepted), NUM(w, "restarts", restarts),
+				      nonzero(json_object_get(w, "exits"), "none", exits) };
 
 		snprintf(slot, sizeof(slot), "%zu", i + 1);
+		GUARD_GOTO(table_add(&t, row), rc, out);
+	}
+	fprintf(out, "\n");
+	table_print(&t, out);
+out:
+	table_free(&t);
+	return rc;
+}
+
+/* context_counts: what one context series counted, summed. */
+static json_int_t context_counts(json_t *cx)
+{
+	return json_integer_value(at(cx, "connections.current")) + json_integer_value(at(cx, "handshakes.full")) +
+	       json_integer_value(at(cx, "handshakes.resumed")) + json_integer_value(at(cx, "handshakes.failed")) +
+	       json_integer_value(at(cx, "handshakes.timeout")) + json_integer_value(at(cx, "bytes.in")) +
+	       json_integer_value(at(cx, "bytes.out"));
+}
+
+/* contexts_worth_showing: a named context (beyond "*" and "other"), or a
+ * series that counted anything: an echo server without contexts that no
+ * client reached has nothing to say here. */
+static bool contexts_worth_showing(json_t *contexts)
+{
+	size_t i;
+	json_t *cx;
+
+	json_array_foreach(contexts, i, cx) {
+		const char *host = json_string_value(json_object_get(cx, "hostname"));
+
+		if (context_counts(cx) != 0 ||
+		    (host != NULL && strcmp(host, "*") != 0 && strcmp(host, "other") != 0))
+			return true;
+	}
+	return false;
+}
+
+static int print_context_series(json_t *contexts, FILE *out)
+{
+	static const char *const header[] = { "CONTEXT", "OPEN", "FULL", "RESUMED", "FAILED", "TIMED OUT",
+					      "BYTES IN", "BYTES OUT" };
+	struct table t = { .cols = 8 };
+	char host[CELL_MAX], open[CELL_MAX], full[CELL_MAX], resumed[CELL_MAX], failed[CELL_MAX];
+	char timeout[CELL_MAX], in[CELL_MAX], outb[CELL_MAX];
+	size_t i;
+	json_t *cx;
+	int rc = TLSD_OK;
+
+	if (!contexts_worth_showing(contexts))
+		return TLSD_OK;
+	GUARD_GOTO(table_add(&t, header), rc, out);
+	json_array_foreach(contexts, i, cx) {
+		const char *row[] = { NUM(cx, "hostname", host), NUM(cx, "connections.current", open),
+				      NUM(cx, "handshakes.full", full), NUM(cx, "handshakes.resumed", resumed),
+				      NUM(cx, "handshakes.failed", failed), NUM(cx, "handshakes.timeout", timeout),
+				      NUM(cx, "bytes.in", in), NUM(cx, "bytes.out", outb) };
+
 		GUARD_GOTO(table_add(&t, row), rc, out);
 	}
 	fprintf(out, "\n");
@@ -172,7 +317,10 @@ out:
 int tlsctl_print_stats(json_t *stats, FILE *out)
 {
 	print_totals(stats, out);
-	return print_workers(json_object_get(stats, "workers"), out);
+	print_backend(json_object_get(stats, "backend"), out);
+	print_lock_recoveries(stats, out);
+	GUARD(print_workers(json_object_get(stats, "workers"), out));
+	return print_context_series(json_object_get(stats, "contexts"), out);
 }
 
 /* ---- /v1/connections ---- */

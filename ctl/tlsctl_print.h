@@ -12,7 +12,10 @@
 
 /* Each returns 0, or TLSD_ERR_INTERNAL when out of memory. */
 
-/* GET /v1/stats: the totals, then one row per worker. */
+/* GET /v1/stats: the totals (the backend's only in backend mode), the
+ * lock recoveries, one row per worker with why its workers ended, then
+ * one row per SNI context series when there is a named context or a
+ * series counted anything. */
 int tlsctl_print_stats(json_t *stats, FILE *out) TLSD_MUST_CHECK;
 
 /* GET /v1/connections: one row per connection. */

@@ -161,7 +161,7 @@ static int read_token(const char *path, char *token, struct tlsd_error *err)
 	return TLSD_OK;
 }
 
-int tlsctl_target_open(const struct tlsctl_where *w, long timeout_ms, struct tlsctl_target *t,
+int tlsctl_target_open(const struct tlsctl_where *w, long timeout_ms, bool with_token, struct tlsctl_target *t,
 		       struct tlsd_error *err)
 {
 	struct tlsd_addr addr;
@@ -186,5 +186,5 @@ int tlsctl_target_open(const struct tlsctl_where *w, long timeout_ms, struct tls
 		snprintf(t->base_url, sizeof(t->base_url), "http://[%s]:%d", addr.host, addr.port);
 	else
 		snprintf(t->base_url, sizeof(t->base_url), "http://%s:%d", addr.host, addr.port);
-	return read_token(w->token_file, t->token, err);
+	return with_token ? read_token(w->token_file, t->token, err) : TLSD_OK;
 }

@@ -4,6 +4,8 @@
 #ifndef TLSD_CTL_TLSCTL_TARGET_H
 #define TLSD_CTL_TLSCTL_TARGET_H
 
+#include <stdbool.h>
+
 #include "common/err.h"
 #include "ctl/tlsctl_http.h"
 
@@ -34,10 +36,11 @@ struct tlsctl_where {
 int tlsctl_resolve(const struct tlsctl_options *o, struct tlsctl_where *w, struct tlsd_error *err) TLSD_MUST_CHECK;
 
 /* tlsctl_target_open: <t> for the endpoint at <w>, with the token read
- * from w->token_file over TCP (a unix socket needs none). TLSD_ERR_CONFIG
- * for an address tlsctl cannot use ("off", port 0) or a token file that
- * does not read. */
-int tlsctl_target_open(const struct tlsctl_where *w, long timeout_ms, struct tlsctl_target *t,
+ * from w->token_file over TCP when <with_token> (a unix socket needs none;
+ * without <with_token>, for GET /healthz, none is read or sent).
+ * TLSD_ERR_CONFIG for an address tlsctl cannot use ("off", port 0) or a
+ * token file that does not read. */
+int tlsctl_target_open(const struct tlsctl_where *w, long timeout_ms, bool with_token, struct tlsctl_target *t,
 		       struct tlsd_error *err) TLSD_MUST_CHECK;
 
 #endif

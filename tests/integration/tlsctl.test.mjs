@@ -1,14 +1,15 @@
 // tlsctl.test.mjs - the built tlsctl against a started tlsd: every command,
 // human output and --json, a context added and removed, reload through the
-// pid file, stop, and the exit status for each kind of failure
-// (docs/tlsctl.1: 0 done, 1 usage, 2 no answer, 3 token refused, 4 request
-// refused, 5 server error).
+// pid file, stop, stats' per-context, worker-exit, lock-recovery and
+// backend lines, health with and without --backend, and the exit status
+// for each kind of failure (docs/tlsctl.1: 0 done, 1 usage or unhealthy,
+// 2 no answer, 3 token refused, 4 request refused, 5 server error).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  test, BIN, startTlsd, tmpdir, fixture, writeConfig, waitFor, closedPort, ms,
+  test, BIN, startTlsd, tmpdir, fixture, writeConfig, waitFor, closedPort, ms, ecCreds, echo, waitClose,
 } from './lib.mjs';
 
 const TLSCTL = process.env.TLSCTL_BIN || path.join(path.dirname(BIN), 'tlsctl');
@@ -57,8 +58,8 @@ test('stats, connections, ticket-keys, contexts, max-connections: tables, and --
   const stats = await ok([...at, 'stats']);
   assert.match(stats, /^uptime +\d+ s$/m);
   assert.match(stats, /^connections +1 open, 1 total, 0 rejected/m);
-  assert.match(stats, /^WORKER +PID +OPEN +ACCEPTED +RESTARTS$/m);
-  assert.match(stats, new RegExp(`^1 +${d.workerPids()[0]} +1 +1 +0$`, 'm'));
+  assert.match(stats, /^WORKER +PID +OPEN +ACCEPTED +RESTARTS +EXITS$/m);
+  assert.match(stats, new RegExp(`^1 +${d.workerPids()[0]} +1 +1 +0 +none$`, 'm'));
   const statsJson = await okJson([...at, 'stats']);
   assert.deepEqual(Object.keys(statsJson), Object.keys((await d.api('GET', '/v1/stats')).json));
   assert.equal(statsJson.connections.current, 1);
@@ -213,3 +214,152 @@ test('exit status: 3 for a wrong token, 2 when no server answers, 1 for usage', 
   assert.match(noPid.stderr, /--pid-file/);
   assert.match((await ok(['--help'])), /^usage: tlsctl /);
 });
+
+// table(text, header): the rows under the header line that starts with
+// <header>, as arrays of cells split at the header's column starts (the
+// columns must be aligned: every cell starts where its header does).
+function table(text, header) {
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => l.startsWith(header));
+  assert.ok(at >= 0, `a table headed ${header}:\n${text}`);
+  const starts = [...lines[at].matchAll(/(?:^|  )(\S)/g)].map((m) => m.index + m[0].length - 1);
+  const rows = [];
+  for (const l of lines.slice(at + 1)) {
+    if (l === '') break;
+    for (const s of starts.slice(1)) assert.match(l.slice(s - 2, s + 1), /^  \S$/, `aligned at ${s}: ${l}`);
+    rows.push(starts.map((s, i) => l.slice(s, starts[i + 1]).trim()));
+  }
+  return rows;
+}
+
+// echoOnce(d, servername, text): one TLS connection that echoes <text>.
+async function echoOnce(d, servername, text, opts = {}) {
+  const s = await d.connect({ servername, ...opts });
+  assert.equal((await echo(s, text)).toString(), text);
+  s.end();
+  await waitClose(s);
+}
+
+test('stats: per-context rows, why workers ended, lock recoveries; no backend lines in echo mode', async (t) => {
+  const d = await startTlsd({ t, config: { ...ecCreds(), contexts: [
+    { hostname: 'a.example.com', key: fixture('sni-a-key.pem'), cert: fixture('sni-a-cert.pem') },
+    { hostname: '*.b.example.com', key: fixture('rsa-key.pem'), cert: fixture('rsa-cert.pem') },
+  ] }, control: true, workers: 1 });
+  const at = ['--control', d.control, '--state-dir', d.stateDir];
+  await d.waitWorkers(1);
+
+  await echoOnce(d, 'a.example.com', 'hello');
+  await echoOnce(d, 'a.example.com', 'hello');
+  await echoOnce(d, 'x.b.example.com', 'abc');
+  await echoOnce(d, '', 'xy');
+  // A name, then no cipher the ECDSA certificate can use: failed, for a.example.com.
+  await assert.rejects(d.connect({ servername: 'a.example.com', minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2',
+    ciphers: 'AES128-GCM-SHA256' }));
+  const open = await d.connect({ servername: 'y.b.example.com' });
+  assert.equal((await echo(open, 'open')).toString(), 'open');
+  await waitFor(async () => {
+    const c = (await d.api('GET', '/v1/stats')).json.contexts;
+    return c[0].handshakes.failed === 1 && c[0].bytes.in === 10 && c[1].bytes.in === 7 && c[2].bytes.in === 2;
+  }, ms(5000), 'the counts in /v1/stats');
+
+  const stats = await ok([...at, 'stats']);
+  assert.deepEqual(table(stats, 'CONTEXT'), [
+    ['a.example.com', '0', '2', '0', '1', '0', '10', '10'],
+    ['*.b.example.com', '1', '2', '0', '0', '0', '7', '7'],
+    ['*', '0', '1', '0', '0', '0', '2', '2'],
+    ['other', '0', '0', '0', '0', '0', '0', '0'],
+  ]);
+  assert.match(stats, /^CONTEXT +OPEN +FULL +RESUMED +FAILED +TIMED OUT +BYTES IN +BYTES OUT$/m);
+  assert.match(stats, /^lock recoveries 0 connection limit, 0 session cache, 0 connection list$/m);
+  assert.doesNotMatch(stats, /^backend|^failed connects/m, 'echo mode: no backend lines');
+  const pid = d.workerPids()[0];
+  assert.deepEqual(table(stats, 'WORKER'), [[String(1), String(pid), '1', '6', '0', 'none']]);
+  open.destroy();
+
+  // A worker killed from outside: its slot says why, and its replacement runs on.
+  process.kill(pid, 'SIGKILL');
+  await waitFor(() => d.workerPids().length === 1 && d.workerPids()[0] !== pid, ms(5000), 'the new worker');
+  const after = await waitFor(async () => {
+    const s = await ok([...at, 'stats']);
+    return /^1 +\d+ +0 +6 +1 +1 signal$/m.test(s) ? s : null;
+  }, ms(5000), 'the exit counted');
+  assert.deepEqual(table(after, 'WORKER'), [['1', String(d.workerPids()[0]), '0', '6', '1', '1 signal']]);
+});
+
+test('stats of an echo server that nobody reached: totals and the worker table, nothing more', async (t) => {
+  const { d, at } = await started(t);
+  const stats = await ok([...at, 'stats']);
+  // The label of each line: the first 16 columns of the key/value lines.
+  assert.deepEqual(stats.split('\n').map((l) => l.slice(0, 16).trim().split('  ')[0]), [
+    'uptime', 'connections', 'handshakes', 'by version', 'bytes', 'session cache', 'ticket keys',
+    'renegotiations', 'lock recoveries', '', 'WORKER', '1', '',
+  ], stats);
+  assert.deepEqual(table(stats, 'WORKER'), [['1', String(d.workerPids()[0]), '0', '0', '0', 'none']]);
+});
+
+test('backend mode: stats shows the backend and its failed connects; health --backend says unhealthy, exit 1',
+  async (t) => {
+    const port = await closedPort();
+    const { d, at } = await started(t, { args: ['--demo', '--backend', `127.0.0.1:${port}`] });
+
+    // The master's first check comes within ~50 ms ("not checked yet"
+    // before: 503 as well); then every 2 s.
+    const sick = await waitFor(async () => {
+      const r = await tlsctl([...at, 'health', '--backend']);
+      assert.equal(r.code, 1, `health --backend: ${r.stdout}${r.stderr}`);
+      return /unreachable/.test(r.stdout) ? r : null;
+    }, ms(5000), 'health --backend to say unreachable');
+    assert.match(sick.stdout, new RegExp(`^unhealthy: backend 127\\.0\\.0\\.1:${port}: unreachable: ` +
+      'Connection refused, [0-9.]+ s ago \\(the master\'s connect check\\)\\n$'));
+    assert.equal(sick.stderr, '');
+    assert.equal(await ok([...at, 'health']), 'ok\n', 'plain health does not look at the backend');
+    // No token needed: a probe without the state dir.
+    assert.equal(await ok(['--control', d.control, '--state-dir', path.join(tmpdir(), 'none'), 'health']), 'ok\n');
+    const sickJson = await tlsctl(['--json', ...at, 'health', '--backend']);
+    assert.equal(sickJson.code, 1);
+    assert.match(sickJson.stdout, /^unhealthy: backend \S+: unreachable: Connection refused, /, '--json: the text as is');
+
+    let stats = await ok([...at, 'stats']);
+    assert.match(stats, /^backend +unreachable, 0 connects$/m);
+    assert.match(stats, /^failed connects 0 refused, 0 timed out, 0 unreachable, 0 other$/m,
+      'the master\'s checks are not counted');
+    assert.doesNotMatch(stats, /^backend tls/m, 'a cleartext backend: no TLS line');
+
+    // A client's connect to the backend: refused, counted.
+    const s = await d.connect().catch(() => null);
+    if (s) await waitClose(s);
+    await waitFor(async () => (await d.api('GET', '/v1/stats')).json.backend.connect_failures.refused === 1,
+      ms(5000), 'the refused connect counted');
+    stats = await ok([...at, 'stats']);
+    assert.match(stats, /^failed connects 1 refused, 0 timed out, 0 unreachable, 0 other$/m);
+    assert.match(stats, /^backend +unreachable, 0 connects$/m);
+    const lines = stats.split('\n');
+    assert.ok(lines.indexOf('backend         unreachable, 0 connects') > lines.findIndex((l) => l.startsWith('renegotiations')));
+  });
+
+test('health: 0 and "ok" in echo mode, also with --backend; 2 when nothing answers; --backend elsewhere is usage',
+  async (t) => {
+    const { d, at } = await started(t);
+    assert.equal(await ok([...at, 'health']), 'ok\n');
+    assert.equal(await ok([...at, 'health', '--backend']), 'ok\n', 'echo mode: no backend to check');
+    const usage = await tlsctl([...at, 'stats', '--backend']);
+    assert.equal(usage.code, 1);
+    assert.match(usage.stderr, /--backend goes with health only/);
+    assert.equal(usage.stdout, '');
+    assert.equal((await tlsctl([...at, 'health', 'extra'])).code, 1);
+    const none = await tlsctl(['--control', `127.0.0.1:${await closedPort()}`, 'health']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^tlsctl: GET \/healthz: /);
+
+    // A stopped worker: 503, exit 1, the body on stdout.
+    const [pid] = d.workerPids();
+    process.kill(pid, 'SIGSTOP');
+    t.after(() => { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } });
+    const sick = await waitFor(async () => {
+      const r = await tlsctl([...at, 'health']);
+      return r.code === 1 ? r : null;
+    }, ms(8000), 'health to say unhealthy');
+    assert.match(sick.stdout, new RegExp(`^unhealthy: slot 1 \\(worker ${pid}\\): no heartbeat for `));
+    process.kill(pid, 'SIGCONT');
+    await waitFor(async () => (await tlsctl([...at, 'health'])).code === 0, ms(5000), 'healthy again');
+  });
